@@ -1,0 +1,97 @@
+# SPDX-License-Identifier: ISC
+#
+# skiff: one Makefile for everything. Each component adds its rules in a
+# fragment (<component>/<component>.mk or tests/<suite>/<suite>.mk) and
+# appends to the lists below; this file only ties them together.
+#
+#   make              build everything into build/
+#   make check        install missing dependencies, build, run every suite
+#   make demo         install, build, run the main job
+#   make check-unit   C unit tests under ASan+UBSan
+#   make check-bats   Bats suites (real monitor, real guests)
+#   make check-mmu    MMU core property and directed tests
+#   make bench        benchmarks (bench/), never part of check
+
+.SUFFIXES:
+.DELETE_ON_ERROR:
+SHELL := /bin/bash
+
+TOP     := $(CURDIR)
+BUILD   := $(TOP)/build
+BIN     := $(BUILD)/bin
+OBJ     := $(BUILD)/obj
+PREFIX  ?= /usr/local
+DESTDIR ?=
+
+CC      ?= gcc
+ifeq ($(origin CC),default)
+CC      := gcc
+endif
+CLANG   ?= clang
+VERSION := $(shell cat $(TOP)/VERSION 2>/dev/null || echo 0.0.0)
+
+WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+	     -Wmissing-prototypes -Wno-unused-parameter
+HOST_CFLAGS := -std=gnu11 -O2 -g $(WARN) -D_GNU_SOURCE \
+	       -DSKIFF_VERSION='"$(VERSION)"' -fstack-protector-strong \
+	       -D_FORTIFY_SOURCE=2 -fPIE
+HOST_LDFLAGS := -pie -Wl,-z,relro,-z,now
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
+	     -fno-omit-frame-pointer
+SAN_CFLAGS := -std=gnu11 -O1 -g $(WARN) -D_GNU_SOURCE \
+	      -DSKIFF_VERSION='"$(VERSION)"' $(SAN_FLAGS)
+
+RESULTS := $(BUILD)/results
+export SKIFF_RESULTS_DIR := $(RESULTS)
+
+# Fragments append to these.
+ALL_TARGETS   :=
+UNIT_RUNS     :=
+MMU_RUNS      :=
+FUZZ_RUNS     :=
+BATS_SUITES   :=
+CLEAN_EXTRA   :=
+
+.PHONY: all
+all: build-all
+
+include monitor/monitor.mk
+include unikernels/unikernels.mk
+-include tests/unit/unit.mk
+-include tests/fuzz/fuzz.mk
+-include kmod/mmu/mmu.mk
+-include tests/mmu/mmu.mk
+-include bench/bench.mk
+
+.PHONY: build-all deps check check-unit check-mmu check-fuzz check-bats demo \
+	clean install
+
+build-all: $(ALL_TARGETS)
+
+deps:
+	@$(TOP)/scripts/install-deps
+
+# The one test command: dependencies, build, every suite.
+check: deps
+	@rm -rf $(BUILD)/results && mkdir -p $(BUILD)/results
+	@$(MAKE) --no-print-directory build-all
+	@$(MAKE) --no-print-directory check-unit
+	@$(MAKE) --no-print-directory check-mmu
+	@$(MAKE) --no-print-directory check-fuzz
+	@$(MAKE) --no-print-directory check-bats
+
+check-unit: $(UNIT_RUNS)
+
+check-mmu: $(MMU_RUNS)
+
+check-fuzz: $(FUZZ_RUNS)
+
+check-bats: build-all
+	@$(TOP)/scripts/run-bats $(BATS_SUITES)
+
+demo: deps
+	@$(MAKE) --no-print-directory build-all
+	@$(TOP)/scripts/demo
+
+clean:
+	rm -rf $(BUILD) $(CLEAN_EXTRA)

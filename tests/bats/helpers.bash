@@ -1,0 +1,54 @@
+# SPDX-License-Identifier: ISC
+#
+# Shared setup for skiff's Bats suites. Load with `load helpers`.
+
+SKIFF_TOP=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+SKIFF_BIN=$SKIFF_TOP/build/bin
+SKIFF_GUESTS=$SKIFF_TOP/build/unikernels
+MONITOR=$SKIFF_BIN/skiff-monitor
+export SKIFF_TOP SKIFF_BIN SKIFF_GUESTS MONITOR
+
+bats_load_library bats-support
+bats_load_library bats-assert
+
+# A missing /dev/kvm (or tap support) skips a test with the reason, except
+# in CI or when SKIFF_REQUIRE_KVM=1, where it is a failure: a CI machine
+# without KVM must not pass by skipping everything.
+skiff_must_have() {
+	if [ "${CI:-}" = "true" ] || [ "${SKIFF_REQUIRE_KVM:-}" = "1" ]; then
+		echo "required but missing: $*" >&2
+		return 1
+	fi
+	skip "$*"
+}
+
+require_kvm() {
+	if [ ! -c /dev/kvm ] || [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
+		skiff_must_have "/dev/kvm is not usable here"
+	fi
+}
+
+require_tap() {
+	require_kvm
+	if [ "$(id -u)" -ne 0 ] || [ ! -c /dev/net/tun ] ||
+		! command -v ip >/dev/null; then
+		skiff_must_have "tap devices need root, /dev/net/tun and ip(8)"
+	fi
+}
+
+require_guest() {
+	local g=$SKIFF_GUESTS/$1.hvt
+	[ -f "$g" ] || fail "guest image missing: $g (run make)"
+}
+
+# run_monitor ARGS...: run skiff-monitor with a time limit so a hang is a
+# failure, not a stuck suite. Output (stdout+stderr) in $output.
+run_monitor() {
+	run timeout --kill-after=5 "${SKIFF_TIMEOUT:-30}" "$MONITOR" "$@"
+}
+
+# Same, with stderr kept apart: $output is stdout, $stderr is stderr.
+run_monitor_split() {
+	run --separate-stderr timeout --kill-after=5 "${SKIFF_TIMEOUT:-30}" \
+		"$MONITOR" "$@"
+}
