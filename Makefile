@@ -55,13 +55,8 @@ CLEAN_EXTRA   :=
 .PHONY: all
 all: build-all
 
-include monitor/monitor.mk
-include unikernels/unikernels.mk
--include tests/unit/unit.mk
--include tests/fuzz/fuzz.mk
--include kmod/mmu/mmu.mk
--include tests/mmu/mmu.mk
--include bench/bench.mk
+# Every component's fragment: <dir>/<name>.mk and tests/<suite>/<name>.mk.
+include $(sort $(wildcard */*.mk tests/*/*.mk))
 
 .PHONY: build-all deps check check-unit check-mmu check-fuzz check-bats demo \
 	clean install
