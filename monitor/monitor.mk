@@ -1,2 +1,27 @@
 # SPDX-License-Identifier: ISC
-# skiff-monitor: filled in by the monitor work (issue 2).
+# skiff-monitor, and a sanitizer build of it for the hostile-guest runs.
+
+MONITOR_SRCS := $(wildcard monitor/*.c)
+MONITOR_OBJS := $(MONITOR_SRCS:%.c=$(OBJ)/%.o)
+MONITOR_SAN_OBJS := $(MONITOR_SRCS:%.c=$(OBJ)/san/%.o)
+MONITOR_LIBS := -lseccomp -ljansson -lpthread
+MONITOR_CORE_SRCS := monitor/options.c monitor/elf_loader.c \
+	monitor/manifest.c monitor/guest_memory.c monitor/log.c
+
+ALL_TARGETS += $(BIN)/skiff-monitor $(BUILD)/san/bin/skiff-monitor
+
+$(OBJ)/monitor/%.o: monitor/%.c monitor/*.h $(API_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(HOST_CFLAGS) -Imonitor $(API_CPPFLAGS) -MMD -c $< -o $@
+
+$(OBJ)/san/monitor/%.o: monitor/%.c monitor/*.h $(API_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(SAN_CFLAGS) -DSKIFF_SANITIZE -Imonitor $(API_CPPFLAGS) -c $< -o $@
+
+$(BIN)/skiff-monitor: $(MONITOR_OBJS) $(API_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(HOST_LDFLAGS) -o $@ $^ $(MONITOR_LIBS)
+
+$(BUILD)/san/bin/skiff-monitor: $(MONITOR_SAN_OBJS) $(API_SAN_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(MONITOR_LIBS)

@@ -1,0 +1,312 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The control socket skiffd talks to (docs/monitor-control.md): JSON-RPC
+ * 2.0, one object per line, served by its own thread so it answers while
+ * the vCPU runs or waits. The socket is bound before the sandbox goes on;
+ * afterwards the thread only accepts, reads and writes. Signals that
+ * steer the vCPU are blocked here so they always reach the vCPU thread.
+ * A client that does not read its answers is dropped rather than
+ * allowed to block the others.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "jsonrpc.h"
+#include "line_reader.h"
+#include "monitor.h"
+
+#define CONTROL_MAX_CLIENTS	8
+#define CONTROL_MAX_LINE	(64 * 1024)
+
+struct control_client {
+	int fd;
+	struct line_reader lr;
+};
+
+static struct {
+	int listen_fd;
+	int wake[2];			/* control_stop() writes here */
+	pthread_t thread;
+	bool running;
+	struct vm *vm;
+	struct control_client client[CONTROL_MAX_CLIENTS];
+} ctl = { .listen_fd = -1, .wake = { -1, -1 } };
+
+static uint64_t counter(const uint64_t *c)
+{
+	return __atomic_load_n(c, __ATOMIC_RELAXED);
+}
+
+static json_t *hypercall_counts(const struct vm *vm)
+{
+	static const char *const keys[HVT_HYPERCALL_MAX] = {
+		NULL, "walltime", "puts", "poll", "block_write", "block_read",
+		"net_write", "net_read", "halt",
+	};
+	json_t *o = json_object();
+	unsigned int nr;
+
+	for (nr = 1; nr < HVT_HYPERCALL_MAX; nr++)
+		json_object_set_new(o, keys[nr], json_integer(
+			counter(&vm->counters.hypercalls[nr])));
+	return o;
+}
+
+static json_t *method_info(struct vm *vm)
+{
+	const struct vm_counters *c = &vm->counters;
+
+	return json_pack("{s:s?, s:i, s:s, s:f, s:I, s:s, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:o}}",
+		"name", vm->name, "pid", (int)getpid(),
+		"state", vcpu_is_paused(vm) ? "paused" : "running",
+		"started_at", vm->started_at,
+		"mem_size", (json_int_t)vm->mem.size,
+		"kernel", vm->kernel_path,
+		"counters",
+		"exits", (json_int_t)counter(&c->exits),
+		"console_bytes", (json_int_t)counter(&c->console_bytes),
+		"block_read_bytes", (json_int_t)counter(&c->block_read_bytes),
+		"block_write_bytes", (json_int_t)counter(&c->block_write_bytes),
+		"net_rx_bytes", (json_int_t)counter(&c->net_rx_bytes),
+		"net_tx_bytes", (json_int_t)counter(&c->net_tx_bytes),
+		"hypercalls", hypercall_counts(vm));
+}
+
+static char *dispatch(struct vm *vm, const struct jsonrpc_request *req)
+{
+	int rc;
+
+	if (!strcmp(req->method, "monitor.info"))
+		return jsonrpc_result_line(req->id, method_info(vm), NULL);
+	if (!strcmp(req->method, "monitor.pause")) {
+		rc = vcpu_request_pause(vm);
+		if (rc == -EALREADY)
+			return jsonrpc_error_line(req->id,
+				SKIFF_ERR_ILLEGAL_STATE, "already paused",
+				NULL, NULL);
+		if (rc)
+			return jsonrpc_error_line(req->id, SKIFF_ERR_SYSTEM,
+				"the vCPU did not stop in time", NULL, NULL);
+		return jsonrpc_result_line(req->id,
+				json_pack("{s:s}", "state", "paused"), NULL);
+	}
+	if (!strcmp(req->method, "monitor.resume")) {
+		if (vcpu_resume(vm))
+			return jsonrpc_error_line(req->id,
+				SKIFF_ERR_ILLEGAL_STATE, "not paused", NULL,
+				NULL);
+		return jsonrpc_result_line(req->id,
+				json_pack("{s:s}", "state", "running"), NULL);
+	}
+	return jsonrpc_error_line(req->id, JSONRPC_METHOD_NOT_FOUND,
+				  "method not found", NULL, NULL);
+}
+
+/* One line in, at most one line out (none for a notification). */
+static char *handle_line(struct vm *vm, const char *line, size_t len)
+{
+	struct jsonrpc_error err = { 0 };
+	struct jsonrpc_request req;
+	json_t *v, *id = NULL;
+	char *out;
+
+	v = jsonrpc_parse_line(line, len, CONTROL_MAX_LINE, &err);
+	if (!v)
+		return jsonrpc_error_line_from(NULL, &err, NULL);
+	if (json_is_array(v)) {
+		json_decref(v);
+		return jsonrpc_error_line(NULL, JSONRPC_INVALID_REQUEST,
+			"batches are not accepted on the control socket",
+			NULL, NULL);
+	}
+	if (jsonrpc_request_from_json(v, &req, &id, &err)) {
+		out = jsonrpc_error_line_from(id, &err, NULL);
+		json_decref(v);
+		return out;
+	}
+	json_decref(v);
+	out = dispatch(vm, &req);
+	if (jsonrpc_is_notification(&req)) {
+		free(out);
+		out = NULL;
+	}
+	jsonrpc_request_release(&req);
+	return out;
+}
+
+static void client_drop(struct control_client *c)
+{
+	close(c->fd);
+	line_reader_free(&c->lr);
+	c->fd = -1;
+}
+
+static int client_send(struct control_client *c, const char *buf, size_t n)
+{
+	while (n) {
+		ssize_t w = send(c->fd, buf, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		buf += w;
+		n -= w;
+	}
+	return 0;
+}
+
+static void client_input(struct vm *vm, struct control_client *c)
+{
+	char *line, *out;
+	size_t len;
+	int rc;
+
+	if (line_reader_fill(&c->lr, c->fd) <= 0 && errno != EAGAIN) {
+		client_drop(c);
+		return;
+	}
+	while ((rc = line_reader_next(&c->lr, &line, &len)) == 1) {
+		out = handle_line(vm, line, len);
+		if (out && client_send(c, out, strlen(out))) {
+			free(out);
+			client_drop(c);
+			return;
+		}
+		free(out);
+	}
+	if (rc < 0) {
+		out = jsonrpc_error_line(NULL, SKIFF_ERR_LINE_TOO_LONG,
+					 "line too long", NULL, NULL);
+		if (out)
+			client_send(c, out, strlen(out));
+		free(out);
+		client_drop(c);
+	}
+}
+
+static void client_accept(void)
+{
+	int fd = accept4(ctl.listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	size_t i;
+
+	if (fd < 0)
+		return;
+	for (i = 0; i < CONTROL_MAX_CLIENTS; i++) {
+		if (ctl.client[i].fd < 0) {
+			ctl.client[i].fd = fd;
+			line_reader_init(&ctl.client[i].lr, CONTROL_MAX_LINE);
+			return;
+		}
+	}
+	close(fd);			/* full: the client sees EOF */
+}
+
+static void *control_thread(void *arg)
+{
+	struct pollfd pfd[CONTROL_MAX_CLIENTS + 2];
+	size_t i;
+
+	(void)arg;
+	for (;;) {
+		pfd[0] = (struct pollfd){ .fd = ctl.wake[0], .events = POLLIN };
+		pfd[1] = (struct pollfd){ .fd = ctl.listen_fd,
+					  .events = POLLIN };
+		for (i = 0; i < CONTROL_MAX_CLIENTS; i++)
+			pfd[i + 2] = (struct pollfd){ .fd = ctl.client[i].fd,
+						      .events = POLLIN };
+		if (poll(pfd, CONTROL_MAX_CLIENTS + 2, -1) < 0)
+			continue;
+		if (pfd[0].revents)
+			break;
+		if (pfd[1].revents & POLLIN)
+			client_accept();
+		for (i = 0; i < CONTROL_MAX_CLIENTS; i++)
+			if (ctl.client[i].fd >= 0 && pfd[i + 2].revents)
+				client_input(ctl.vm, &ctl.client[i]);
+	}
+	return NULL;
+}
+
+static int control_listen(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	mode_t old;
+	int fd, rc;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		mon_err("control socket %s: path too long", path);
+		return -1;
+	}
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		goto err;
+	unlink(path);			/* a stale socket from a dead monitor */
+	old = umask(077);
+	rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old);
+	if (rc < 0 || listen(fd, CONTROL_MAX_CLIENTS) < 0)
+		goto err;
+	return fd;
+err:
+	mon_err("control socket %s: %s", path, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+int control_start(struct vm *vm, const char *path)
+{
+	sigset_t block, old;
+	size_t i;
+	int rc;
+
+	ctl.vm = vm;
+	for (i = 0; i < CONTROL_MAX_CLIENTS; i++)
+		ctl.client[i].fd = -1;
+	ctl.listen_fd = control_listen(path);
+	if (ctl.listen_fd < 0)
+		return -1;
+	if (pipe2(ctl.wake, O_CLOEXEC) < 0) {
+		mon_err("control socket: pipe: %s", strerror(errno));
+		return -1;
+	}
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	rc = pthread_create(&ctl.thread, NULL, control_thread, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc) {
+		mon_err("control socket: thread: %s", strerror(rc));
+		return -1;
+	}
+	ctl.running = true;
+	return 0;
+}
+
+void control_stop(void)
+{
+	size_t i;
+
+	if (ctl.running) {
+		if (write(ctl.wake[1], "x", 1) == 1)
+			pthread_join(ctl.thread, NULL);
+		ctl.running = false;
+		for (i = 0; i < CONTROL_MAX_CLIENTS; i++)
+			if (ctl.client[i].fd >= 0)
+				client_drop(&ctl.client[i]);
+	}
+	if (ctl.listen_fd >= 0)
+		close(ctl.listen_fd);
+	ctl.listen_fd = -1;
+}

@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Guest RAM: one memfd, zero-filled (old guests rely on zeroed new
+ * boot-info fields and bss), mapped twice. KVM gets a view whose text and
+ * rodata are read-only, which is how "text is read-only" reaches the
+ * guest's second-stage mapping. The monitor keeps its own always-writable
+ * view, so a guest that aims a hypercall's output at its own text gets a
+ * clear error from guest_range_writable() instead of crashing us. The
+ * memfd is what snapshots and migration will map later.
+ */
+#include <elf.h>
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "monitor.h"
+
+int guest_mem_create(struct guest_mem *m, uint64_t size)
+{
+	memset(m, 0, sizeof(*m));
+	m->host = m->kvm_view = MAP_FAILED;
+	m->size = size;
+	m->memfd = memfd_create("skiff-guest-ram", MFD_CLOEXEC);
+	if (m->memfd < 0) {
+		mon_err("guest memory: memfd_create: %s", strerror(errno));
+		return -1;
+	}
+	if (ftruncate(m->memfd, size) < 0) {
+		mon_err("guest memory: %llu MiB: %s",
+			(unsigned long long)(size / MIB), strerror(errno));
+		goto err;
+	}
+	m->host = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		       m->memfd, 0);
+	m->kvm_view = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED,
+			   m->memfd, 0);
+	if (m->host == MAP_FAILED || m->kvm_view == MAP_FAILED) {
+		mon_err("guest memory: mmap %llu MiB: %s",
+			(unsigned long long)(size / MIB), strerror(errno));
+		goto err;
+	}
+	/* Everything below the kernel's base is the monitor's to write. */
+	m->ro[0].start = 0;
+	m->ro[0].end = HVT_GUEST_MIN_BASE;
+	m->nro = 1;
+	return 0;
+err:
+	guest_mem_destroy(m);
+	return -1;
+}
+
+void guest_mem_destroy(struct guest_mem *m)
+{
+	if (m->host && m->host != MAP_FAILED)
+		munmap(m->host, m->size);
+	if (m->kvm_view && m->kvm_view != MAP_FAILED)
+		munmap(m->kvm_view, m->size);
+	if (m->memfd > 0)
+		close(m->memfd);
+	m->host = m->kvm_view = NULL;
+	m->memfd = -1;
+}
+
+int guest_mem_load(struct guest_mem *m, const struct elf_image *img,
+		   const uint8_t *file)
+{
+	size_t i;
+
+	for (i = 0; i < img->nseg; i++) {
+		const struct elf_segment *s = &img->seg[i];
+
+		/* elf_parse() checked both ranges; the RAM is zero-filled. */
+		memcpy(m->host + s->vaddr, file + s->offset, s->filesz);
+		if (s->flags & PF_W)
+			continue;
+		m->ro[m->nro].start = s->start;
+		m->ro[m->nro].end = s->end;
+		m->nro++;
+	}
+	return 0;
+}
+
+int guest_mem_protect(struct guest_mem *m)
+{
+	size_t i;
+
+	/* ro[0], low memory, holds the guest's page tables: KVM writes A/D. */
+	for (i = 1; i < m->nro; i++) {
+		uint64_t start = m->ro[i].start, len = m->ro[i].end - start;
+
+		if (mprotect(m->kvm_view + start, len, PROT_READ) < 0) {
+			mon_err("guest memory: mprotect [0x%llx, 0x%llx): %s",
+				(unsigned long long)start,
+				(unsigned long long)m->ro[i].end,
+				strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+bool guest_range_ok(const struct guest_mem *m, uint64_t gpa, uint64_t len)
+{
+	return gpa < m->size && len < m->size - gpa;
+}
+
+bool guest_range_writable(const struct guest_mem *m, uint64_t gpa,
+			  uint64_t len)
+{
+	size_t i;
+
+	if (!guest_range_ok(m, gpa, len))
+		return false;
+	for (i = 0; len && i < m->nro; i++)
+		if (gpa < m->ro[i].end && gpa + len > m->ro[i].start)
+			return false;
+	return true;
+}

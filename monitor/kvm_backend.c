@@ -1,0 +1,229 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * KVM ioctls, and nothing else. Setup order follows solo5-hvt: API version,
+ * VM, vCPU, the shared run area; memory, CPUID and registers come later
+ * from the callers.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "monitor.h"
+
+#define KVM_API_EXPECTED	12
+#define CPUID_MAX_ENTRIES	100
+
+static int kvm_check_caps(struct kvm_backend *k)
+{
+	static const struct {
+		int cap;
+		const char *name;
+	} need[] = {
+		{ KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY" },
+		{ KVM_CAP_GET_TSC_KHZ, "KVM_CAP_GET_TSC_KHZ" },
+		{ KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(need) / sizeof(need[0]); i++) {
+		if (ioctl(k->dev_fd, KVM_CHECK_EXTENSION, need[i].cap) <= 0) {
+			mon_err("%s: missing capability %s", k->path,
+				need[i].name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int kvm_open_device(struct kvm_backend *k, const char *path)
+{
+	int ver;
+
+	k->path = path;
+	k->dev_fd = open(path, O_RDWR | O_CLOEXEC);
+	if (k->dev_fd < 0) {
+		mon_err("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	ver = ioctl(k->dev_fd, KVM_GET_API_VERSION, 0);
+	if (ver != KVM_API_EXPECTED) {
+		mon_err("%s: KVM API version %d, need %d", path, ver,
+			KVM_API_EXPECTED);
+		return -1;
+	}
+	return kvm_check_caps(k);
+}
+
+static int kvm_create_vcpu(struct kvm_backend *k)
+{
+	int sz;
+	void *run;
+
+	k->vcpu_fd = ioctl(k->vm_fd, KVM_CREATE_VCPU, 0);
+	if (k->vcpu_fd < 0) {
+		mon_err("%s: KVM_CREATE_VCPU: %s", k->path, strerror(errno));
+		return -1;
+	}
+	sz = ioctl(k->dev_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (sz < (int)sizeof(struct kvm_run)) {
+		mon_err("%s: KVM_GET_VCPU_MMAP_SIZE: bad size %d", k->path,
+			sz);
+		return -1;
+	}
+	run = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_SHARED, k->vcpu_fd,
+		   0);
+	if (run == MAP_FAILED) {
+		mon_err("%s: mmap of the run area: %s", k->path,
+			strerror(errno));
+		return -1;
+	}
+	k->run = run;
+	k->run_size = sz;
+	return 0;
+}
+
+int kvm_open(struct kvm_backend *k, const char *path)
+{
+	memset(k, 0, sizeof(*k));
+	k->dev_fd = k->vm_fd = k->vcpu_fd = -1;
+
+	if (kvm_open_device(k, path))
+		goto err;
+	k->vm_fd = ioctl(k->dev_fd, KVM_CREATE_VM, 0);
+	if (k->vm_fd < 0) {
+		mon_err("%s: KVM_CREATE_VM: %s", path, strerror(errno));
+		goto err;
+	}
+	if (kvm_create_vcpu(k))
+		goto err;
+	return 0;
+err:
+	kvm_close(k);
+	return -1;
+}
+
+void kvm_close(struct kvm_backend *k)
+{
+	if (k->run)
+		munmap(k->run, k->run_size);
+	if (k->vcpu_fd >= 0)
+		close(k->vcpu_fd);
+	if (k->vm_fd >= 0)
+		close(k->vm_fd);
+	if (k->dev_fd >= 0)
+		close(k->dev_fd);
+	k->run = NULL;
+	k->vcpu_fd = k->vm_fd = k->dev_fd = -1;
+}
+
+int kvm_set_memory(struct kvm_backend *k, uint32_t slot, uint64_t gpa,
+		   uint64_t size, void *host, uint32_t flags)
+{
+	struct kvm_userspace_memory_region r = {
+		.slot = slot,
+		.flags = flags,
+		.guest_phys_addr = gpa,
+		.memory_size = size,
+		.userspace_addr = (uint64_t)(uintptr_t)host,
+	};
+
+	if (ioctl(k->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0) {
+		mon_err("%s: KVM_SET_USER_MEMORY_REGION: %s", k->path,
+			strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Hide VMX and SVM from the guest: a unikernel has no use for them, and
+ * offering nested virtualization only widens what a hostile guest can
+ * reach (Solo5 passes CPUID through unfiltered; see its issue #610).
+ */
+static void cpuid_filter(struct kvm_cpuid2 *c)
+{
+	uint32_t i;
+
+	for (i = 0; i < c->nent; i++) {
+		struct kvm_cpuid_entry2 *e = &c->entries[i];
+
+		if (e->function == 1)
+			e->ecx &= ~(1u << 5);		/* VMX */
+		if (e->function == 0x80000001)
+			e->ecx &= ~(1u << 2);		/* SVM */
+	}
+}
+
+int kvm_set_cpuid(struct kvm_backend *k)
+{
+	struct kvm_cpuid2 *c;
+	size_t sz = sizeof(*c) + CPUID_MAX_ENTRIES * sizeof(c->entries[0]);
+	int rc = -1;
+
+	c = calloc(1, sz);
+	if (!c) {
+		mon_err("CPUID: out of memory");
+		return -1;
+	}
+	c->nent = CPUID_MAX_ENTRIES;
+	if (ioctl(k->dev_fd, KVM_GET_SUPPORTED_CPUID, c) < 0) {
+		mon_err("%s: KVM_GET_SUPPORTED_CPUID: %s", k->path,
+			strerror(errno));
+		goto out;
+	}
+	cpuid_filter(c);
+	if (ioctl(k->vcpu_fd, KVM_SET_CPUID2, c) < 0) {
+		mon_err("%s: KVM_SET_CPUID2: %s", k->path, strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	free(c);
+	return rc;
+}
+
+int kvm_get_tsc_hz(struct kvm_backend *k, uint64_t *hz)
+{
+	int khz = ioctl(k->vcpu_fd, KVM_GET_TSC_KHZ, 0);
+
+	if (khz < 0 && errno == EIO) {
+		mon_err("%s: host TSC is unstable, cannot run guests",
+			k->path);
+		return -1;
+	}
+	if (khz <= 0) {
+		mon_err("%s: KVM_GET_TSC_KHZ: %s", k->path, strerror(errno));
+		return -1;
+	}
+	*hz = (uint64_t)khz * 1000;
+	return 0;
+}
+
+#define KVM_VCPU_IOCTL(fn, req, type, what)				\
+int fn(struct kvm_backend *k, type arg)					\
+{									\
+	if (ioctl(k->vcpu_fd, req, arg) < 0) {				\
+		mon_err("%s: %s: %s", k->path, what, strerror(errno));	\
+		return -1;						\
+	}								\
+	return 0;							\
+}
+
+KVM_VCPU_IOCTL(kvm_get_regs, KVM_GET_REGS, struct kvm_regs *, "KVM_GET_REGS")
+KVM_VCPU_IOCTL(kvm_set_regs, KVM_SET_REGS, const struct kvm_regs *,
+	       "KVM_SET_REGS")
+KVM_VCPU_IOCTL(kvm_get_sregs, KVM_GET_SREGS, struct kvm_sregs *,
+	       "KVM_GET_SREGS")
+KVM_VCPU_IOCTL(kvm_set_sregs, KVM_SET_SREGS, const struct kvm_sregs *,
+	       "KVM_SET_SREGS")
+
+int kvm_run(struct kvm_backend *k)
+{
+	if (ioctl(k->vcpu_fd, KVM_RUN, 0) < 0)
+		return -errno;
+	return 0;
+}

@@ -1,0 +1,177 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * skiff-monitor: run one Solo5 hvt unikernel on /dev/kvm (or /dev/skiff).
+ *
+ * Setup follows solo5-hvt's order: options, image and manifest, devices,
+ * VM and vCPU, guest memory and its contents, CPU state, then the sandbox
+ * and the vCPU loop. Exit status: the guest's own (0..255) when it halts,
+ * 1 for anything else, with the reason on stderr and in the status file.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "monitor.h"
+
+struct kernel_file {
+	const uint8_t *buf;
+	size_t size;
+};
+
+static int kernel_map(const char *path, struct kernel_file *k)
+{
+	struct stat st;
+	void *p;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		mon_err("%s: %s", path, strerror(errno));
+		goto err;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size == 0) {
+		mon_err("%s: not a non-empty regular file", path);
+		goto err;
+	}
+	p = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (p == MAP_FAILED) {
+		mon_err("%s: mmap: %s", path, strerror(errno));
+		goto err;
+	}
+	close(fd);
+	k->buf = p;
+	k->size = st.st_size;
+	return 0;
+err:
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+/* Image, manifest and devices: everything decided before KVM is opened. */
+static int vm_prepare(struct vm *vm, const struct monitor_options *o,
+		      struct elf_image *img, char *cmdline)
+{
+	struct kernel_file k;
+	char err[512];
+	int rc;
+
+	if (o->mem_rounded)
+		mon_warn("adjusting memory to %llu MiB",
+			 (unsigned long long)(o->mem_bytes / MIB));
+	if (options_cmdline(o, cmdline, HVT_CMDLINE_SIZE, err, sizeof(err))) {
+		mon_err("%s", err);
+		return -1;
+	}
+	if (kernel_map(o->kernel, &k))
+		return -1;
+	rc = elf_parse(k.buf, k.size, o->mem_bytes, img, err, sizeof(err));
+	if (rc) {
+		mon_err("%s: %s", o->kernel, err);
+		goto out;
+	}
+	vm->mft = img->mft;
+	rc = devices_attach(vm, o);
+	if (rc)
+		goto out;
+	rc = guest_mem_create(&vm->mem, o->mem_bytes);
+	if (!rc)
+		rc = guest_mem_load(&vm->mem, img, k.buf);
+out:
+	munmap((void *)k.buf, k.size);
+	return rc;
+}
+
+/* VM, memory contents, vCPU state. */
+static int vm_build(struct vm *vm, const struct monitor_options *o,
+		    const struct elf_image *img, const char *cmdline)
+{
+	uint64_t tsc_hz;
+
+	if (kvm_open(&vm->kvm, o->device))
+		return -1;
+	if (kvm_set_memory(&vm->kvm, 0, 0, vm->mem.size, vm->mem.kvm_view, 0))
+		return -1;
+	x86_build_page_tables(&vm->mem);
+	x86_build_gdt(&vm->mem);
+	if (kvm_get_tsc_hz(&vm->kvm, &tsc_hz) ||
+	    boot_info_write(vm, img, cmdline, tsc_hz) ||
+	    guest_mem_protect(&vm->mem) ||
+	    x86_setup_vcpu(&vm->kvm, &vm->mem, img->entry))
+		return -1;
+	hypercalls_init(vm);
+	return poll_setup(vm);
+}
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int vm_run(struct vm *vm, const struct monitor_options *o)
+{
+	static char cmdline[HVT_CMDLINE_SIZE];
+	static struct elf_image img;
+	int status = -1;
+
+	vm->name = o->name;
+	vm->kernel_path = o->kernel;
+	vm->mem.memfd = -1;
+	vm->kvm.dev_fd = vm->kvm.vm_fd = vm->kvm.vcpu_fd = -1;
+	if (vm_prepare(vm, o, &img, cmdline) ||
+	    vm_build(vm, o, &img, cmdline) || vcpu_signals_init(vm))
+		goto out;
+	if (o->control && control_start(vm, o->control))
+		goto out;
+	if (sandbox_enter())
+		goto out;
+	vm->started_at = now_seconds();
+	status = vcpu_loop(vm);
+out:
+	control_stop();
+	devices_close(vm);
+	kvm_close(&vm->kvm);
+	guest_mem_destroy(&vm->mem);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	static struct monitor_options o;
+	static struct vm vm;
+	char err[512];
+	int status;
+
+	if (options_parse(argc, argv, &o, err, sizeof(err))) {
+		fprintf(stderr, MONITOR_NAME ": %s\n", err);
+		options_usage(stderr);
+		return 1;
+	}
+	if (o.help) {
+		options_usage(stdout);
+		return 0;
+	}
+	if (o.version) {
+		printf(MONITOR_NAME " %s (Solo5 hvt ABI version %d)\n",
+		       SKIFF_VERSION, HVT_ABI_VERSION);
+		return 0;
+	}
+	mon_set_context(o.name);
+	if (o.status_file && status_file_open(o.status_file))
+		return 1;
+	status = vm_run(&vm, &o);
+	if (status < 0)
+		status_file_write(1, mon_last_error());
+	else
+		status_file_write(status, status == 255 && *mon_last_error() ?
+				  mon_last_error() : "halted");
+	return status < 0 ? 1 : status;
+}

@@ -1,0 +1,290 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * skiff-monitor: the interface between the files of monitor/.
+ *
+ * One process runs one VM. Setup (options, image, devices, KVM, memory,
+ * CPU) happens first, then the sandbox goes on, then the vCPU loop runs
+ * until the guest halts or something fatal happens. Every function that
+ * can fail reports why through mon_err() with its context and returns -1;
+ * callers unwind and the process exits 1 (as solo5-hvt does), leaving the
+ * reason in the status file for skiffd.
+ */
+#ifndef SKIFF_MONITOR_H
+#define SKIFF_MONITOR_H
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "hvt_abi.h"
+#include "kvm_backend.h"
+
+#define MONITOR_NAME		"skiff-monitor"
+#define MIB			(1024ull * 1024ull)
+#define GUEST_PAGE_SIZE		0x1000ull
+#define GUEST_LARGE_PAGE	(2 * MIB)
+#define GUEST_MEM_DEFAULT_MIB	512
+#define GUEST_MEM_MAX		(4096ull * MIB)
+
+/* --- log.c: messages on stderr, with the VM's name as context ----------- */
+void mon_set_context(const char *vm_name);
+void mon_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void mon_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The last error given to mon_err(), for the status file. */
+const char *mon_last_error(void);
+
+/* --- options.c: the solo5-hvt compatible command line ------------------ */
+struct block_opt {
+	char name[MFT_NAME_SIZE];
+	const char *path;		/* NULL when an fd is given */
+	int fd;				/* -1 unless --block:NAME=@FD */
+	uint32_t sector_size;		/* 0: not given (default 512) */
+};
+
+struct net_opt {
+	char name[MFT_NAME_SIZE];
+	const char *iface;		/* NULL when an fd is given */
+	int fd;				/* -1 unless --net:NAME=@FD */
+	bool have_mac;
+	uint8_t mac[6];
+};
+
+struct monitor_options {
+	uint64_t mem_bytes;		/* rounded and range-checked */
+	bool mem_rounded;		/* --mem was not a multiple of 2 MiB */
+	const char *device;
+	const char *control;
+	const char *status_file;
+	const char *name;
+	const char *kernel;
+	int guest_argc;
+	char **guest_argv;
+	struct block_opt block[MFT_MAX_ENTRIES];
+	size_t nblock;
+	struct net_opt net[MFT_MAX_ENTRIES];
+	size_t nnet;
+	bool help;
+	bool version;
+};
+
+/*
+ * Parse argv into @o. Returns 0, or -1 with a one-line reason in @err.
+ * Pure: opens nothing, so it is unit-tested directly.
+ */
+int options_parse(int argc, char **argv, struct monitor_options *o,
+		  char *err, size_t errlen);
+void options_usage(FILE *out);
+int options_parse_mac(const char *s, uint8_t mac[6]);
+/* Join the guest arguments with spaces into @buf (HVT_CMDLINE_SIZE). */
+int options_cmdline(const struct monitor_options *o, char *buf, size_t size,
+		    char *err, size_t errlen);
+
+/* --- manifest.c: the MFT1 payload -------------------------------------- */
+struct manifest {
+	uint32_t entries;
+	struct mft_entry e[MFT_MAX_ENTRIES];
+};
+
+int manifest_parse(const uint8_t *payload, size_t size, struct manifest *m,
+		   char *err, size_t errlen);
+/* Index of the entry called @name, or -1. */
+int manifest_find(const struct manifest *m, const char *name);
+size_t manifest_size(const struct manifest *m);
+
+/* --- elf_loader.c: the ELF executable and its Solo5 notes --------------- */
+#define ELF_MAX_PHDRS		64
+#define ELF_MAX_LOADS		16
+
+struct elf_segment {
+	uint64_t vaddr;
+	uint64_t filesz;
+	uint64_t memsz;
+	uint64_t offset;
+	uint64_t start;			/* vaddr rounded down to p_align */
+	uint64_t end;			/* vaddr + memsz rounded up to p_align */
+	uint32_t flags;			/* PF_R | PF_W | PF_X */
+};
+
+struct elf_image {
+	uint64_t entry;
+	uint64_t kernel_end;
+	size_t nseg;
+	struct elf_segment seg[ELF_MAX_LOADS];
+	struct manifest mft;
+};
+
+/*
+ * Check an executable held in @buf against the hvt loading rules for a
+ * guest of @mem_size bytes, and parse its ABI and manifest notes.
+ * Untrusted input: every offset and size is checked before use.
+ */
+int elf_parse(const uint8_t *buf, size_t size, uint64_t mem_size,
+	      struct elf_image *img, char *err, size_t errlen);
+
+/* --- guest_memory.c: guest RAM, its layout and guest-pointer checks ----- */
+#define GUEST_RO_MAX		(ELF_MAX_LOADS + 1)
+
+struct guest_range {
+	uint64_t start;
+	uint64_t end;
+};
+
+struct guest_mem {
+	int memfd;
+	uint8_t *host;			/* the monitor's view, always RW */
+	uint8_t *kvm_view;		/* the view given to KVM (mprotect) */
+	uint64_t size;			/* guest-visible bytes */
+	size_t nro;
+	struct guest_range ro[GUEST_RO_MAX];	/* guest read-only ranges */
+};
+
+int guest_mem_create(struct guest_mem *m, uint64_t size);
+void guest_mem_destroy(struct guest_mem *m);
+/* Copy the image's segments in and record the read-only ranges. */
+int guest_mem_load(struct guest_mem *m, const struct elf_image *img,
+		   const uint8_t *file);
+/* Make text and rodata read-only in the view KVM maps. */
+int guest_mem_protect(struct guest_mem *m);
+/*
+ * The hvt rule for guest pointers: gpa < size && gpa + len < size, with
+ * no wrap-around (so a buffer ending exactly at the top is refused).
+ */
+bool guest_range_ok(const struct guest_mem *m, uint64_t gpa, uint64_t len);
+/* Also refuses ranges the guest itself may not write. */
+bool guest_range_writable(const struct guest_mem *m, uint64_t gpa,
+			  uint64_t len);
+static inline void *guest_ptr(const struct guest_mem *m, uint64_t gpa)
+{
+	return m->host + gpa;
+}
+
+/* --- x86_setup.c: page tables, GDT, boot info and the initial vCPU ------ */
+#define X86_GDT_GPA		0x1000ull
+#define X86_PML4_GPA		0x2000ull
+#define X86_PDPT_GPA		0x3000ull
+#define X86_PD_GPA		0x4000ull
+#define X86_PT_GPA		0x8000ull
+#define X86_BOOT_INFO_GPA	0x10000ull
+
+void x86_build_page_tables(struct guest_mem *m);
+void x86_build_gdt(struct guest_mem *m);
+int x86_setup_vcpu(struct kvm_backend *kvm, const struct guest_mem *m,
+		   uint64_t entry);
+
+/* --- devices ------------------------------------------------------------ */
+struct vm_device {
+	uint32_t type;			/* MFT_DEV_*, 0 when unused */
+	int fd;
+	uint64_t capacity;		/* block */
+	uint32_t block_size;		/* block */
+	uint8_t mac[6];			/* net */
+	uint16_t mtu;			/* net */
+};
+
+struct vm_counters {
+	uint64_t exits;
+	uint64_t hypercalls[HVT_HYPERCALL_MAX];
+	uint64_t console_bytes;
+	uint64_t block_read_bytes;
+	uint64_t block_write_bytes;
+	uint64_t net_rx_bytes;
+	uint64_t net_tx_bytes;
+};
+
+/* Pause state shared by the control thread and the vCPU thread. */
+struct vm_pause {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool requested;
+	bool paused;
+};
+
+struct vm {
+	const char *name;
+	const char *kernel_path;
+	struct kvm_backend kvm;
+	struct guest_mem mem;
+	struct manifest mft;		/* after attachment */
+	struct vm_device dev[MFT_MAX_ENTRIES];
+	struct vm_counters counters;	/* updated with __atomic builtins */
+	struct vm_pause pause;
+	pthread_t vcpu_thread;
+	double started_at;
+	int exit_status;
+};
+
+/* Open and attach every device the manifest declares (block.c, net.c). */
+int devices_attach(struct vm *vm, const struct monitor_options *o);
+int block_attach(struct vm *vm, const struct block_opt *b);
+int net_attach(struct vm *vm, const struct net_opt *n);
+void devices_close(struct vm *vm);
+
+/* --- boot_info.c --------------------------------------------------------- */
+int boot_info_write(struct vm *vm, const struct elf_image *img,
+		    const char *cmdline, uint64_t tsc_hz);
+
+/* --- hypercall_table.c: dispatch by number ------------------------------ */
+enum hc_result {
+	HC_CONTINUE,
+	HC_HALT,
+	HC_FATAL,
+};
+
+typedef enum hc_result (*hypercall_fn)(struct vm *vm, uint64_t gpa);
+
+void hypercalls_init(struct vm *vm);
+const char *hypercall_name(unsigned int nr);
+/* Validate a port write and run its handler. */
+enum hc_result hypercall_dispatch(struct vm *vm, uint16_t port, uint8_t dir,
+				  uint8_t size, uint32_t count,
+				  const void *data);
+/* Copy the argument struct in (checked), and the OUT fields back. */
+int hc_args_in(struct vm *vm, unsigned int nr, uint64_t gpa, void *args,
+	       size_t size);
+/* Same, for structs with OUT fields: also checks they can be written. */
+int hc_args_inout(struct vm *vm, unsigned int nr, uint64_t gpa, void *args,
+		  size_t size);
+int hc_args_out(struct vm *vm, unsigned int nr, uint64_t gpa,
+		const void *args, size_t size);
+int hc_check_buffer(struct vm *vm, unsigned int nr, const char *what,
+		    uint64_t gpa, uint64_t len, bool guest_writes_into);
+
+enum hc_result hc_walltime(struct vm *vm, uint64_t gpa);
+enum hc_result hc_puts(struct vm *vm, uint64_t gpa);
+enum hc_result hc_poll(struct vm *vm, uint64_t gpa);
+enum hc_result hc_block_write(struct vm *vm, uint64_t gpa);
+enum hc_result hc_block_read(struct vm *vm, uint64_t gpa);
+enum hc_result hc_net_write(struct vm *vm, uint64_t gpa);
+enum hc_result hc_net_read(struct vm *vm, uint64_t gpa);
+enum hc_result hc_halt(struct vm *vm, uint64_t gpa);
+
+/* poll.c: the wait set of net devices for POLL */
+int poll_setup(struct vm *vm);
+
+/* --- vcpu_loop.c -------------------------------------------------------- */
+/* Returns the guest's exit status (0..255), or -1 on a fatal condition. */
+int vcpu_loop(struct vm *vm);
+/* Signal handling: SIGTERM/SIGINT stop, SIGUSR1 kicks the vCPU out. */
+int vcpu_signals_init(struct vm *vm);
+extern volatile sig_atomic_t vcpu_stop_signal;
+/* Block the vCPU while a pause is requested (vcpu_pause.c). */
+void vcpu_pause_point(struct vm *vm);
+int vcpu_request_pause(struct vm *vm);
+int vcpu_resume(struct vm *vm);
+bool vcpu_is_paused(struct vm *vm);
+
+/* --- sandbox.c ---------------------------------------------------------- */
+int sandbox_enter(void);
+
+/* --- status_file.c ------------------------------------------------------ */
+int status_file_open(const char *path);
+void status_file_write(int status, const char *reason);
+
+/* --- control_socket.c --------------------------------------------------- */
+int control_start(struct vm *vm, const char *path);
+void control_stop(void);
+
+#endif
