@@ -10,6 +10,16 @@
 
 #include "jsonrpc.h"
 
+void jsonrpc_init(void)
+{
+	static bool done;
+
+	if (!done) {
+		json_object_seed(0);
+		done = true;
+	}
+}
+
 int jsonrpc_error_set(struct jsonrpc_error *err, int code, const char *fmt,
 		      ...)
 {

@@ -104,6 +104,14 @@ struct jsonrpc_message {
 };
 
 /*
+ * jsonrpc_init - call once, early, in a process that will later enter a
+ * seccomp sandbox: jansson seeds its hash function from /dev/urandom when
+ * the first JSON object is created, and that open() would be refused
+ * once the sandbox is on. Idempotent; harmless elsewhere.
+ */
+void jsonrpc_init(void);
+
+/*
  * jsonrpc_error_set - fill @err with @code and a printf-style message.
  * Any previous data is released. Returns -1 so callers can
  * `return jsonrpc_error_set(...)`.

@@ -28,6 +28,17 @@ static int request_code(const char *s, struct jsonrpc_request *req)
 	return rc ? JSONRPC_INVALID_REQUEST : 0;
 }
 
+TEST(init_is_idempotent)
+{
+	json_t *o;
+
+	jsonrpc_init();
+	jsonrpc_init();
+	o = json_pack("{s:i}", "a", 1);
+	CHECK(json_integer_value(json_object_get(o, "a")) == 1);
+	json_decref(o);
+}
+
 TEST(parse_error_names_column)
 {
 	struct jsonrpc_error err = { 0 };
@@ -272,6 +283,7 @@ TEST(code_names)
 }
 
 static const struct test_case cases[] = {
+	TEST_ENTRY(init_is_idempotent),
 	TEST_ENTRY(parse_error_names_column),
 	TEST_ENTRY(trailing_newline_and_cr_accepted),
 	TEST_ENTRY(line_limit),
