@@ -14,6 +14,17 @@ $(eval $(call skiff_image,exit,$(UK_TESTS)/exit))
 $(eval $(call skiff_image,fault,$(UK_TESTS)/fault))
 $(eval $(call skiff_image,hostile,$(UK_TESTS)/hostile))
 $(eval $(call skiff_image,hostile_block,$(UK_TESTS)/hostile,$(UK_TESTS)/hostile/disk.manifest))
+$(eval $(call skiff_image,counter,$(UK_APPS)/counter))
+$(eval $(call skiff_image,net,$(UK_APPS)/net))
+$(eval $(call skiff_image,bench_hypercall,$(UK_APPS)/bench_hypercall))
+$(eval $(call skiff_image,time,$(UK_TESTS)/time))
+$(eval $(call skiff_image,bigout,$(UK_TESTS)/bigout))
+$(eval $(call skiff_image,memory,$(UK_TESTS)/memory))
+$(eval $(call skiff_image,block,$(UK_TESTS)/block))
+# The one guest allowed SSE: it tests the FPU on purpose.
+$(eval $(call skiff_image,fpu,$(UK_TESTS)/fpu,,$(SDK_FPU_CFLAGS)))
+# Solo5's own program-header layout, to prove foreign layouts load.
+$(eval $(call skiff_image,solo5_layout,$(UK_TESTS)/solo5_layout,,,$(UK_TESTS)/solo5_layout/solo5.lds))
 
 BATS_SUITES += $(wildcard $(TOP)/tests/bats/guests.bats \
 	$(TOP)/tests/bats/hostile.bats $(TOP)/tests/bats/net.bats \
