@@ -1,0 +1,292 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * skiffd's configuration: built-in defaults, then the config file, then
+ * the command line. The file has one "key = value" per line; '#' starts
+ * a comment. Unknown keys and bad values are errors with file and line.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "skiffd.h"
+
+#define DEFAULT_CONFIG	"/etc/skiff/skiffd.conf"
+
+static void config_defaults(struct skiffd_config *cfg)
+{
+	char exe[VM_PATH_MAX];
+	ssize_t n;
+
+	memset(cfg, 0, sizeof(*cfg));
+	strcpy(cfg->socket_path, "/run/skiff/skiffd.sock");
+	strcpy(cfg->state_dir, "/var/lib/skiff");
+	strcpy(cfg->run_dir, "/run/skiff");
+	strcpy(cfg->device, "/dev/kvm");
+	cfg->socket_mode = 0660;
+	cfg->console_max_bytes = 1024 * 1024;
+	cfg->max_line = JSONRPC_MAX_LINE;
+	cfg->max_vms = 1024;
+	cfg->max_clients = 1024;
+	cfg->stop_timeout = 10;
+	cfg->start_timeout = 10;
+	/* The monitor installed next to skiffd. */
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		snprintf(cfg->monitor_path, sizeof(cfg->monitor_path),
+			 "%s/skiff-monitor", dirname(exe));
+	} else {
+		strcpy(cfg->monitor_path, "/usr/local/bin/skiff-monitor");
+	}
+}
+
+static int set_string(char *dst, size_t size, const char *key,
+		      const char *val)
+{
+	if (!*val || strlen(val) >= size) {
+		fprintf(stderr, "skiffd: %s: empty or longer than %zu bytes\n",
+			key, size - 1);
+		return -1;
+	}
+	strcpy(dst, val);
+	return 0;
+}
+
+static int set_u64(uint64_t *dst, const char *key, const char *val,
+		   uint64_t min, uint64_t max)
+{
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	v = strtoull(val, &end, 0);
+	if (!isdigit((unsigned char)*val) || errno || *end || v < min ||
+	    v > max) {
+		fprintf(stderr, "skiffd: %s: \"%s\" is not a number in %llu..%llu\n",
+			key, val, (unsigned long long)min,
+			(unsigned long long)max);
+		return -1;
+	}
+	*dst = v;
+	return 0;
+}
+
+static int set_double(double *dst, const char *key, const char *val)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(val, &end);
+	if (errno || *end || end == val || !(v > 0 && v <= 3600)) {
+		fprintf(stderr, "skiffd: %s: \"%s\" is not a number of seconds in (0, 3600]\n",
+			key, val);
+		return -1;
+	}
+	*dst = v;
+	return 0;
+}
+
+/* Apply one setting from the file or the command line. */
+static int config_set(struct skiffd_config *cfg, const char *key,
+		      const char *val)
+{
+	uint64_t u;
+	int rc;
+
+	if (!strcmp(key, "socket"))
+		return set_string(cfg->socket_path, sizeof(cfg->socket_path),
+				  key, val);
+	if (!strcmp(key, "state_dir"))
+		return set_string(cfg->state_dir, sizeof(cfg->state_dir), key,
+				  val);
+	if (!strcmp(key, "run_dir"))
+		return set_string(cfg->run_dir, sizeof(cfg->run_dir), key, val);
+	if (!strcmp(key, "monitor"))
+		return set_string(cfg->monitor_path,
+				  sizeof(cfg->monitor_path), key, val);
+	if (!strcmp(key, "device"))
+		return set_string(cfg->device, sizeof(cfg->device), key, val);
+	if (!strcmp(key, "socket_group"))
+		return set_string(cfg->socket_group,
+				  sizeof(cfg->socket_group), key, val);
+	if (!strcmp(key, "console_max_bytes"))
+		return set_u64(&cfg->console_max_bytes, key, val, 4096,
+			       1ull << 34);
+	if (!strcmp(key, "max_line"))
+		return set_u64(&cfg->max_line, key, val, 1024, 64 << 20);
+	if (!strcmp(key, "stop_timeout"))
+		return set_double(&cfg->stop_timeout, key, val);
+	if (!strcmp(key, "start_timeout"))
+		return set_double(&cfg->start_timeout, key, val);
+	if (!strcmp(key, "max_vms")) {
+		rc = set_u64(&u, key, val, 1, 65536);
+		cfg->max_vms = u;
+		return rc;
+	}
+	if (!strcmp(key, "max_clients")) {
+		rc = set_u64(&u, key, val, 1, 65536);
+		cfg->max_clients = u;
+		return rc;
+	}
+	if (!strcmp(key, "socket_mode")) {
+		rc = set_u64(&u, key, val, 0, 0777);
+		cfg->socket_mode = u;
+		return rc;
+	}
+	fprintf(stderr, "skiffd: unknown setting \"%s\"\n", key);
+	return -1;
+}
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+static int config_file(struct skiffd_config *cfg, const char *path,
+		       bool must_exist)
+{
+	char line[2048], *key, *val, *eq;
+	int lineno = 0, rc = 0;
+	FILE *f = fopen(path, "re");
+
+	if (!f) {
+		if (!must_exist && errno == ENOENT)
+			return 0;
+		fprintf(stderr, "skiffd: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	while (!rc && fgets(line, sizeof(line), f)) {
+		lineno++;
+		line[strcspn(line, "#\n")] = '\0';
+		key = trim(line);
+		if (!*key)
+			continue;
+		eq = strchr(key, '=');
+		if (!eq) {
+			fprintf(stderr, "skiffd: %s:%d: expected key = value\n",
+				path, lineno);
+			rc = -1;
+			break;
+		}
+		*eq = '\0';
+		key = trim(key);
+		val = trim(eq + 1);
+		if (config_set(cfg, key, val)) {
+			fprintf(stderr, "skiffd: %s:%d: setting ignored\n",
+				path, lineno);
+			rc = -1;
+		}
+	}
+	fclose(f);
+	return rc;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: skiffd [--foreground] [--config FILE] [--socket PATH]\n"
+		"              [--state-dir DIR] [--run-dir DIR] [--monitor PATH]\n"
+		"              [--group GROUP] [--verbose] [--methods]\n"
+		"              [--version] [--help]\n");
+}
+
+static const struct option long_opts[] = {
+	{ "foreground", no_argument, NULL, 'f' },
+	{ "config", required_argument, NULL, 'c' },
+	{ "socket", required_argument, NULL, 's' },
+	{ "state-dir", required_argument, NULL, 'S' },
+	{ "run-dir", required_argument, NULL, 'R' },
+	{ "monitor", required_argument, NULL, 'm' },
+	{ "group", required_argument, NULL, 'g' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "methods", no_argument, NULL, 'M' },
+	{ "version", no_argument, NULL, 'V' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* Find --config first: the file comes before the other flags. */
+static const char *config_arg(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--config") && i + 1 < argc)
+			return argv[i + 1];
+		if (!strncmp(argv[i], "--config=", 9))
+			return argv[i] + 9;
+	}
+	return NULL;
+}
+
+static int config_flags(struct skiffd_config *cfg, int argc, char **argv)
+{
+	static const char *const keys[128] = {
+		['s'] = "socket", ['S'] = "state_dir", ['R'] = "run_dir",
+		['m'] = "monitor", ['g'] = "socket_group",
+	};
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "fc:s:S:R:m:g:vMVh", long_opts,
+				NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			cfg->foreground = true;
+			break;
+		case 'c':
+			break;
+		case 'v':
+			cfg->verbose = true;
+			break;
+		case 'M':
+			cfg->print_methods = true;
+			break;
+		case 'V':
+			printf("skiffd %s\n", SKIFF_VERSION);
+			return 1;
+		case 'h':
+			usage(stdout);
+			return 1;
+		case 's': case 'S': case 'R': case 'm': case 'g':
+			if (config_set(cfg, keys[c], optarg))
+				return -1;
+			break;
+		default:
+			usage(stderr);
+			return -1;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "skiffd: unexpected argument \"%s\"\n",
+			argv[optind]);
+		return -1;
+	}
+	return 0;
+}
+
+int config_load(struct skiffd_config *cfg, int argc, char **argv)
+{
+	const char *path = config_arg(argc, argv);
+
+	config_defaults(cfg);
+	if (config_file(cfg, path ? path : DEFAULT_CONFIG, path != NULL))
+		return -1;
+	snprintf(cfg->config_path, sizeof(cfg->config_path), "%s",
+		 path ? path : DEFAULT_CONFIG);
+	return config_flags(cfg, argc, argv);
+}

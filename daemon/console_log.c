@@ -1,0 +1,317 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Per-VM console logs. The monitor's stdout is the live file, opened
+ * O_APPEND, so skiffd can cap it without the monitor's help: when the live
+ * file passes the cap its bytes are copied to console.log.1 and it is
+ * truncated (the monitor's next write lands at the new end). Bytes a
+ * guest writes between the copy and the truncation are lost; at most
+ * twice the cap is kept on disk.
+ *
+ * Offsets are logical: they count every byte the VM ever wrote, so a
+ * reader's position survives rotation. "base" is the logical offset of
+ * the live file's first byte; console.log.1 holds the bytes just before.
+ *
+ * New bytes are noticed through inotify and sent to event subscribers.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "skiffd.h"
+
+#define CONSOLE_CHUNK	65536
+
+static int log_path(struct skiffd *d, struct vm *vm, const char *file,
+		    char *out, size_t len)
+{
+	char dir[VM_PATH_MAX + 64];
+
+	if (persist_vm_dir(d, vm->def.name, dir, sizeof(dir)))
+		return -1;
+	if ((size_t)snprintf(out, len, "%s/%s", dir, file) >= len)
+		return -1;
+	return 0;
+}
+
+int console_open_append(struct skiffd *d, struct vm *vm)
+{
+	char path[VM_PATH_MAX + 128];
+
+	if (log_path(d, vm, "console.log", path, sizeof(path)))
+		return -1;
+	return open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC |
+		    O_NOFOLLOW, 0600);
+}
+
+int console_attach(struct skiffd *d, struct vm *vm)
+{
+	char path[VM_PATH_MAX + 128];
+	struct stat st;
+	int fd;
+
+	if (vm->console.fd >= 0)
+		return 0;
+	fd = console_open_append(d, vm);
+	if (fd < 0)
+		return -1;
+	close(fd);
+	if (log_path(d, vm, "console.log", path, sizeof(path)))
+		return -1;
+	vm->console.fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (vm->console.fd < 0)
+		return -1;
+	if (fstat(vm->console.fd, &st) == 0 && !vm->console.sent)
+		vm->console.sent = vm->console.base + st.st_size;
+	if (d->inotify_fd >= 0)
+		vm->console.wd = inotify_add_watch(d->inotify_fd, path,
+						   IN_MODIFY);
+	return 0;
+}
+
+void console_detach(struct skiffd *d, struct vm *vm)
+{
+	if (vm->console.wd >= 0 && d->inotify_fd >= 0)
+		inotify_rm_watch(d->inotify_fd, vm->console.wd);
+	vm->console.wd = -1;
+	if (vm->console.fd >= 0)
+		close(vm->console.fd);
+	vm->console.fd = -1;
+}
+
+static off_t live_size(struct vm *vm)
+{
+	struct stat st;
+
+	if (vm->console.fd < 0 || fstat(vm->console.fd, &st))
+		return 0;
+	return st.st_size;
+}
+
+uint64_t console_end(struct skiffd *d, struct vm *vm)
+{
+	char path[VM_PATH_MAX + 128];
+	struct stat st;
+
+	if (vm->console.fd >= 0)
+		return vm->console.base + live_size(vm);
+	if (log_path(d, vm, "console.log", path, sizeof(path)) ||
+	    stat(path, &st))
+		return vm->console.base;
+	return vm->console.base + st.st_size;
+}
+
+/* Copy the live file to console.log.1 and truncate it. */
+static void console_rotate(struct skiffd *d, struct vm *vm)
+{
+	char live[VM_PATH_MAX + 128], old[VM_PATH_MAX + 128];
+	int in = -1, out = -1;
+	off_t size = live_size(vm), off = 0;
+	ssize_t n;
+
+	if (log_path(d, vm, "console.log", live, sizeof(live)) ||
+	    log_path(d, vm, "console.log.1", old, sizeof(old)))
+		return;
+	in = open(live, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	out = open(old, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+		   0600);
+	if (in < 0 || out < 0)
+		goto out;
+	while (off < size) {
+		n = copy_file_range(in, &off, out, NULL, size - off, 0);
+		if (n <= 0)
+			break;
+	}
+	size = live_size(vm);
+	if (ftruncate(in, 0) == 0) {
+		vm->console.base += size;
+		if (persist_save_state(d, vm))
+			log_err("vm %s: saving state: %m", vm->def.name);
+	}
+out:
+	if (in >= 0)
+		close(in);
+	if (out >= 0)
+		close(out);
+}
+
+/* Read logical [offset, offset+max) from one file covering [start, ..). */
+static ssize_t read_at(const char *path, int fd, uint64_t start,
+		       uint64_t offset, char *buf, size_t max)
+{
+	int own = -1;
+	ssize_t n;
+
+	if (fd < 0) {
+		own = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (own < 0)
+			return errno == ENOENT ? 0 : -1;
+		fd = own;
+	}
+	n = pread(fd, buf, max, offset - start);
+	if (own >= 0)
+		close(own);
+	return n;
+}
+
+json_t *console_read(struct skiffd *d, struct vm *vm, uint64_t offset,
+		     uint64_t max, struct jsonrpc_error *err)
+{
+	char live[VM_PATH_MAX + 128], old[VM_PATH_MAX + 128];
+	uint64_t base = vm->console.base, end = console_end(d, vm), first;
+	struct stat st;
+	ssize_t n = 0;
+	char *buf;
+	json_t *j;
+	bool truncated = false;
+
+	if (log_path(d, vm, "console.log", live, sizeof(live)) ||
+	    log_path(d, vm, "console.log.1", old, sizeof(old)))
+		return NULL;
+	first = base;
+	if (stat(old, &st) == 0 && (uint64_t)st.st_size <= base)
+		first = base - st.st_size;
+	if (offset < first) {
+		offset = first;
+		truncated = true;
+	}
+	if (offset > end)
+		offset = end;
+	buf = malloc(max ? max : 1);
+	if (!buf) {
+		jsonrpc_error_set(err, SKIFF_ERR_SYSTEM, "out of memory");
+		return NULL;
+	}
+	if (offset < base)
+		n = read_at(old, -1, first, offset,
+			    buf, offset + max > base ? base - offset : max);
+	else if (max)
+		n = read_at(live, vm->console.fd, base, offset, buf, max);
+	if (n < 0) {
+		free(buf);
+		jsonrpc_error_set(err, SKIFF_ERR_SYSTEM,
+				  "vm %s: reading console log: %s",
+				  vm->def.name, strerror(errno));
+		return NULL;
+	}
+	j = json_pack("{s:o,s:I,s:I,s:I,s:b}", "data", console_text(buf, n),
+		      "offset", (json_int_t)offset,
+		      "next_offset", (json_int_t)(offset + n),
+		      "end", (json_int_t)end, "truncated", truncated);
+	free(buf);
+	return j;
+}
+
+void console_pump(struct skiffd *d, struct vm *vm)
+{
+	char buf[CONSOLE_CHUNK];
+	uint64_t end;
+	ssize_t n;
+
+	if (vm->console.fd < 0)
+		return;
+	end = vm->console.base + live_size(vm);
+	if (vm->console.sent < vm->console.base)
+		vm->console.sent = vm->console.base;
+	while (vm->console.sent < end && events_want_console(d, vm)) {
+		n = pread(vm->console.fd, buf, sizeof(buf),
+			  vm->console.sent - vm->console.base);
+		if (n <= 0)
+			break;
+		events_console(d, vm, vm->console.sent, buf, n);
+		vm->console.sent += n;
+	}
+	vm->console.sent = end;
+	if ((uint64_t)live_size(vm) > d->cfg.console_max_bytes) {
+		console_rotate(d, vm);
+		vm->console.sent = vm->console.base + live_size(vm);
+	}
+}
+
+static void inotify_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct skiffd *d = arg;
+	char buf[4096] __attribute__((aligned(8)));
+	const struct inotify_event *ev;
+	struct vm *vm;
+	ssize_t n;
+	char *p;
+
+	n = read(fd, buf, sizeof(buf));
+	for (p = buf; n > 0 && p < buf + n; p += sizeof(*ev) + ev->len) {
+		ev = (const struct inotify_event *)p;
+		for (vm = d->vms; vm; vm = vm->next)
+			if (vm->console.wd == ev->wd)
+				console_pump(d, vm);
+	}
+}
+
+int console_watch_init(struct skiffd *d)
+{
+	d->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (d->inotify_fd < 0)
+		return -1;
+	d->inotify_ev = event_new(d->base, d->inotify_fd, EV_READ | EV_PERSIST,
+				  inotify_cb, d);
+	return d->inotify_ev ? event_add(d->inotify_ev, NULL) : -1;
+}
+
+/* Length of a valid UTF-8 sequence at @s (at most @n bytes), or 0. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+	size_t len, i;
+	unsigned int cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if ((s[0] & 0xe0) == 0xc0)
+		len = 2, cp = s[0] & 0x1f;
+	else if ((s[0] & 0xf0) == 0xe0)
+		len = 3, cp = s[0] & 0x0f;
+	else if ((s[0] & 0xf8) == 0xf0)
+		len = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) ||
+	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+json_t *console_text(const char *buf, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)buf;
+	char *out = malloc(len * 3 + 1), *o = out;
+	size_t i = 0, k;
+	json_t *j;
+
+	if (!out)
+		return json_string("");
+	while (i < len) {
+		k = utf8_seq(s + i, len - i);
+		if (k && s[i] != 0) {
+			memcpy(o, s + i, k);
+			o += k;
+			i += k;
+		} else {
+			memcpy(o, "\xef\xbf\xbd", 3);
+			o += 3;
+			i++;
+		}
+	}
+	j = json_stringn(out, o - out);
+	free(out);
+	return j ? j : json_string("");
+}

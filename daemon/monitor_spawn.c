@@ -1,0 +1,264 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Start one skiff-monitor for a VM.
+ *
+ *   1. Prepare RUN/vms/NAME (control socket and status file paths; stale
+ *      ones removed) and check the socket path fits sockaddr_un.
+ *   2. Open the kernel and every disk with the credentials of the VM's
+ *      owner (peer_open), so the monitor, which runs as root, gets only
+ *      files its owner could open; they reach the monitor as inherited
+ *      descriptors named /proc/self/fd/N.
+ *   3. fork; the child starts its own session (a signal to skiffd's
+ *      process group never reaches a guest), points stdin at /dev/null,
+ *      stdout at the console log (O_APPEND), stderr at monitor.log, and
+ *      execs the monitor. An exec failure comes back through a
+ *      close-on-exec pipe, so the caller gets the real errno.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/close_range.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "skiffd.h"
+
+#define SPAWN_FD_BASE	3
+#define SPAWN_MAX_FDS	(1 + VM_DEV_MAX)
+#define SPAWN_ARGV_MAX	(16 + 3 * VM_DEV_MAX + VM_ARGS_MAX)
+
+struct spawn_ctx {
+	int fds[SPAWN_MAX_FDS];		/* kernel, then disks */
+	int nfds;
+	int console_fd;
+	int log_fd;
+	int exec_pipe[2];
+	char *argv[SPAWN_ARGV_MAX];
+	int argc;
+	char ctl[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	char status[VM_PATH_MAX + 128];
+};
+
+static void ctx_close(struct spawn_ctx *s)
+{
+	int i;
+
+	for (i = 0; i < s->nfds; i++)
+		close(s->fds[i]);
+	if (s->console_fd >= 0)
+		close(s->console_fd);
+	if (s->log_fd >= 0)
+		close(s->log_fd);
+	for (i = 0; i < 2; i++)
+		if (s->exec_pipe[i] >= 0)
+			close(s->exec_pipe[i]);
+	for (i = 0; i < s->argc; i++)
+		free(s->argv[i]);
+}
+
+static int add_arg(struct spawn_ctx *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int add_arg(struct spawn_ctx *s, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	if (s->argc >= SPAWN_ARGV_MAX - 1)
+		return -1;
+	va_start(ap, fmt);
+	rc = vasprintf(&s->argv[s->argc], fmt, ap);
+	va_end(ap);
+	if (rc < 0)
+		return -1;
+	s->argc++;
+	return 0;
+}
+
+static int prepare_paths(struct skiffd *d, struct vm *vm, struct spawn_ctx *s,
+			 struct jsonrpc_error *err)
+{
+	char dir[VM_PATH_MAX + 64];
+
+	if (persist_run_dir(d, vm->def.name, dir, sizeof(dir)) ||
+	    persist_mkdir_p(dir, 0700))
+		return jsonrpc_error_set(err, SKIFF_ERR_SYSTEM,
+			"vm %s: %s/vms/%s: %s", vm->def.name, d->cfg.run_dir,
+			vm->def.name, strerror(errno));
+	if ((size_t)snprintf(s->ctl, sizeof(s->ctl), "%s/control.sock", dir) >=
+	    sizeof(s->ctl))
+		return jsonrpc_error_set(err, SKIFF_ERR_SYSTEM,
+			"vm %s: control socket path %s/control.sock is longer than %zu bytes; use a shorter run_dir",
+			vm->def.name, dir, sizeof(s->ctl) - 1);
+	snprintf(s->status, sizeof(s->status), "%s/status.json", dir);
+	unlink(s->ctl);
+	unlink(s->status);
+	return 0;
+}
+
+/* Open one file as the owner and keep it above the fds the child uses. */
+static int open_as_owner(struct vm *vm, struct spawn_ctx *s, const char *what,
+			 const char *path, int flags, struct jsonrpc_error *err)
+{
+	int fd = peer_open(&vm->def.owner, path, flags), high;
+
+	if (fd < 0)
+		return jsonrpc_error_set(err, SKIFF_ERR_ACCESS,
+			"vm %s: %s: %s: %s (opened as uid %d)", vm->def.name,
+			what, path, strerror(errno), (int)vm->def.owner.uid);
+	high = fcntl(fd, F_DUPFD_CLOEXEC, 64);
+	close(fd);
+	if (high < 0)
+		return jsonrpc_error_set(err, SKIFF_ERR_SYSTEM,
+			"vm %s: %s: %s", vm->def.name, path, strerror(errno));
+	s->fds[s->nfds++] = high;
+	return 0;
+}
+
+static int open_files(struct skiffd *d, struct vm *vm, struct spawn_ctx *s,
+		      struct jsonrpc_error *err)
+{
+	char what[64], path[VM_PATH_MAX + 64];
+	int i;
+
+	if (open_as_owner(vm, s, "kernel", vm->def.kernel, O_RDONLY, err))
+		return -1;
+	for (i = 0; i < vm->def.nblock; i++) {
+		snprintf(what, sizeof(what), "block %s", vm->def.block[i].name);
+		if (open_as_owner(vm, s, what, vm->def.block[i].path, O_RDWR,
+				  err))
+			return -1;
+	}
+	s->console_fd = console_open_append(d, vm);
+	if (persist_vm_dir(d, vm->def.name, path, sizeof(path)) == 0)
+		strcat(path, "/monitor.log");
+	s->log_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
+			 O_NOFOLLOW, 0600);
+	if (s->console_fd < 0 || s->log_fd < 0)
+		return jsonrpc_error_set(err, SKIFF_ERR_SYSTEM,
+			"vm %s: opening its logs in %s/vms/%s: %s",
+			vm->def.name, d->cfg.state_dir, vm->def.name,
+			strerror(errno));
+	return 0;
+}
+
+static int build_argv(struct skiffd *d, struct vm *vm, struct spawn_ctx *s)
+{
+	int i, rc = 0;
+
+	rc |= add_arg(s, "%s", d->cfg.monitor_path);
+	rc |= add_arg(s, "--name=%s", vm->def.name);
+	rc |= add_arg(s, "--device=%s", d->cfg.device);
+	rc |= add_arg(s, "--control=%s", s->ctl);
+	rc |= add_arg(s, "--status-file=%s", s->status);
+	rc |= add_arg(s, "--mem=%llu", (unsigned long long)vm->def.mem_mib);
+	for (i = 0; i < vm->def.nblock; i++)
+		rc |= add_arg(s, "--block:%s=/proc/self/fd/%d",
+			      vm->def.block[i].name, SPAWN_FD_BASE + 1 + i);
+	for (i = 0; i < vm->def.nnet; i++) {
+		rc |= add_arg(s, "--net:%s=%s", vm->def.net[i].name,
+			      vm->def.net[i].tap);
+		if (vm->def.net[i].mac[0])
+			rc |= add_arg(s, "--net-mac:%s=%s",
+				      vm->def.net[i].name, vm->def.net[i].mac);
+	}
+	rc |= add_arg(s, "--");
+	rc |= add_arg(s, "/proc/self/fd/%d", SPAWN_FD_BASE);
+	for (i = 0; i < vm->def.argc; i++)
+		rc |= add_arg(s, "%s", vm->def.argv[i]);
+	s->argv[s->argc] = NULL;
+	return rc ? -1 : 0;
+}
+
+static void __attribute__((noreturn)) child(struct spawn_ctx *s)
+{
+	sigset_t none;
+	int i, err, null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	int ep = fcntl(s->exec_pipe[1], F_DUPFD_CLOEXEC, 64 + SPAWN_MAX_FDS);
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	for (i = 1; i < NSIG; i++)
+		signal(i, SIG_DFL);
+	setsid();
+	if (null < 0 || dup2(null, 0) < 0 || dup2(s->console_fd, 1) < 0 ||
+	    dup2(s->log_fd, 2) < 0)
+		goto fail;
+	for (i = 0; i < s->nfds; i++)
+		if (dup2(s->fds[i], SPAWN_FD_BASE + i) < 0)
+			goto fail;
+	/* Nothing else of skiffd's reaches the monitor. */
+	close_range(SPAWN_FD_BASE + s->nfds, ~0u, CLOSE_RANGE_CLOEXEC);
+	execv(s->argv[0], s->argv);
+fail:
+	err = errno;
+	if (write(ep, &err, sizeof(err)) < 0)
+		_exit(127);
+	_exit(127);
+}
+
+/* 0 when the exec worked, else the child's errno. */
+static int exec_result(struct spawn_ctx *s, pid_t pid)
+{
+	int child_errno = 0;
+	ssize_t n;
+
+	close(s->exec_pipe[1]);
+	s->exec_pipe[1] = -1;
+	do {
+		n = read(s->exec_pipe[0], &child_errno, sizeof(child_errno));
+	} while (n < 0 && errno == EINTR);
+	if (n == sizeof(child_errno)) {
+		waitpid(pid, NULL, 0);
+		return child_errno ? child_errno : EIO;
+	}
+	return 0;
+}
+
+int monitor_spawn(struct skiffd *d, struct vm *vm, struct jsonrpc_error *err)
+{
+	struct spawn_ctx s = { .console_fd = -1, .log_fd = -1,
+			       .exec_pipe = { -1, -1 } };
+	pid_t pid;
+	int rc = -1, e;
+
+	if (prepare_paths(d, vm, &s, err) || open_files(d, vm, &s, err))
+		goto out;
+	if (build_argv(d, vm, &s) || pipe2(s.exec_pipe, O_CLOEXEC)) {
+		jsonrpc_error_set(err, SKIFF_ERR_SYSTEM,
+				  "vm %s: preparing the monitor: %s",
+				  vm->def.name, strerror(errno));
+		goto out;
+	}
+	pid = fork();
+	if (pid < 0) {
+		jsonrpc_error_set(err, SKIFF_ERR_SYSTEM, "vm %s: fork: %s",
+				  vm->def.name, strerror(errno));
+		goto out;
+	}
+	if (pid == 0)
+		child(&s);
+	e = exec_result(&s, pid);
+	if (e) {
+		jsonrpc_error_set(err, SKIFF_ERR_SYSTEM,
+				  "vm %s: starting %s: %s", vm->def.name,
+				  d->cfg.monitor_path, strerror(e));
+		goto out;
+	}
+	vm->pid = pid;
+	vm->is_child = true;
+	vm->pid_start = proc_start_time(pid);
+	vm->started_at = now_realtime();
+	if (persist_save_runtime(d, vm))
+		log_err("vm %s: saving the runtime record: %m", vm->def.name);
+	log_info("vm %s: monitor pid %d started", vm->def.name, (int)pid);
+	rc = 0;
+out:
+	ctx_close(&s);
+	return rc;
+}

@@ -1,0 +1,316 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Following a monitor's life: readiness (its control socket answers),
+ * the stop timeout, and its end. A pidfd tells when the process ends,
+ * whether it is skiffd's child or one adopted after a restart; for a
+ * child waitid() gives the real status, for an adopted monitor the
+ * status file it wrote is the only witness.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/pidfd.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "skiffd.h"
+
+#define READY_POLL_MS	2
+
+unsigned long long proc_start_time(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long start = 0;
+	FILE *f;
+	int i;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	if (!fgets(buf, sizeof(buf), f)) {
+		fclose(f);
+		return 0;
+	}
+	fclose(f);
+	/* Fields after the command name, which may contain spaces. */
+	p = strrchr(buf, ')');
+	if (!p || p[1] != ' ' || p[2] == 'Z' || p[2] == 'X')
+		return 0;
+	for (i = 0, p += 2; i < 19 && p; i++) {
+		p = strchr(p, ' ');
+		if (p)
+			p++;
+	}
+	if (p)
+		start = strtoull(p, NULL, 10);
+	return start;
+}
+
+static void clear_timer(struct vm *vm)
+{
+	if (vm->timer) {
+		event_free(vm->timer);
+		vm->timer = NULL;
+	}
+}
+
+static int signal_monitor(struct vm *vm, int sig)
+{
+	if (vm->pidfd >= 0)
+		return syscall(SYS_pidfd_send_signal, vm->pidfd, sig, NULL, 0);
+	return kill(vm->pid, sig);
+}
+
+/* "signal 9 (Killed)" */
+static void describe_signal(char *buf, size_t len, const char *what, int sig)
+{
+	snprintf(buf, len, "%s by signal %d (SIG%s)", what, sig,
+		 sigabbrev_np(sig) ? sigabbrev_np(sig) : "?");
+}
+
+/*
+ * A status file reason that says the guest ended the way guests end:
+ * it exited/halted, or the monitor stopped it on SIGTERM/SIGINT.
+ */
+static bool orderly_reason(const char *reason)
+{
+	static const char *const orderly[] = {
+		"exit", "halt", "guest exit", "guest halt", "signal ",
+		"Exiting on signal ", NULL
+	};
+	const char *const *p;
+
+	if (!*reason)
+		return true;
+	for (p = orderly; *p; p++)
+		if (!strncmp(reason, *p, strlen(*p)))
+			return true;
+	return false;
+}
+
+/* Read RUN/vms/NAME/status.json; true if it was there and well-formed. */
+static bool read_status_file(struct skiffd *d, struct vm *vm, int *status,
+			     char *reason, size_t len)
+{
+	char dir[VM_PATH_MAX + 64];
+	json_t *j, *st, *r;
+	bool ok = false;
+
+	if (persist_run_dir(d, vm->def.name, dir, sizeof(dir)))
+		return false;
+	j = persist_read_json(dir, "status.json");
+	st = json_object_get(j, "exit_status");
+	r = json_object_get(j, "reason");
+	if (json_is_integer(st)) {
+		*status = json_integer_value(st);
+		snprintf(reason, len, "%s", json_string_value(r) ?: "");
+		ok = true;
+	}
+	json_decref(j);
+	return ok;
+}
+
+/* Decide stopped or crashed, and why; fills vm->exit_*, vm->reason. */
+static enum vm_state classify_end(struct skiffd *d, struct vm *vm,
+				  bool have_wstatus, int wstatus)
+{
+	char freason[200];
+	int fstatus = 0;
+	bool have_file = read_status_file(d, vm, &fstatus, freason,
+					  sizeof(freason));
+
+	vm->exit_signal = 0;
+	if (have_wstatus && WIFSIGNALED(wstatus)) {
+		vm->exit_signal = WTERMSIG(wstatus);
+		vm->exit_status = 128 + vm->exit_signal;
+		if (vm->kill_requested || (vm->stop_requested &&
+					   vm->exit_signal == SIGKILL)) {
+			describe_signal(vm->reason, sizeof(vm->reason),
+					vm->kill_requested ?
+					"killed on request" :
+					"killed after the stop timeout",
+					vm->exit_signal);
+			return VM_STOPPED;
+		}
+		describe_signal(vm->reason, sizeof(vm->reason), "monitor killed",
+				vm->exit_signal);
+		return VM_CRASHED;
+	}
+	if (have_file) {
+		vm->exit_status = fstatus;
+		snprintf(vm->reason, sizeof(vm->reason), "%s", freason);
+		/* Asked to stop and it wrote its status: an orderly end. */
+		if (vm->stop_requested || orderly_reason(freason))
+			return VM_STOPPED;
+		return VM_CRASHED;
+	}
+	if (vm->kill_requested) {
+		vm->exit_status = 128 + SIGKILL;
+		vm->exit_signal = SIGKILL;
+		snprintf(vm->reason, sizeof(vm->reason), "killed on request");
+		return VM_STOPPED;
+	}
+	if (have_wstatus) {
+		vm->exit_status = WEXITSTATUS(wstatus);
+		snprintf(vm->reason, sizeof(vm->reason),
+			 "monitor exited with status %d without writing its status file",
+			 vm->exit_status);
+		return VM_CRASHED;
+	}
+	vm->exit_status = -1;
+	snprintf(vm->reason, sizeof(vm->reason),
+		 "monitor ended while skiffd could not wait for it, without writing its status file (killed by a signal?)");
+	return VM_CRASHED;
+}
+
+void monitor_ended(struct skiffd *d, struct vm *vm, bool have_wstatus,
+		   int wstatus)
+{
+	enum vm_state s;
+
+	console_pump(d, vm);
+	console_detach(d, vm);
+	vm->console.sent = 0;
+	s = classify_end(d, vm, have_wstatus, wstatus);
+	log_info("vm %s: monitor pid %d ended: %s, status %d%s%s",
+		 vm->def.name, (int)vm->pid, vm_state_name(s),
+		 vm->exit_status, vm->reason[0] ? ", " : "", vm->reason);
+	vm->has_exit = true;
+	vm->stopped_at = now_realtime();
+	monitor_unwatch(vm);
+	monitor_disconnect(vm);
+	persist_remove_runtime(d, vm);
+	vm->pid = 0;
+	vm->stop_requested = vm->kill_requested = false;
+	vm_set_state(d, vm, s);
+}
+
+static void pidfd_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct vm *vm = arg;
+	siginfo_t si;
+	int wstatus = 0;
+	bool have = false;
+
+	memset(&si, 0, sizeof(si));
+	if (vm->is_child &&
+	    waitid(P_PID, vm->pid, &si, WEXITED | WNOHANG) == 0 &&
+	    si.si_pid == vm->pid) {
+		have = true;
+		if (si.si_code == CLD_EXITED)
+			wstatus = (si.si_status & 0xff) << 8;
+		else
+			wstatus = si.si_status & 0x7f;
+	}
+	monitor_ended(vm->d, vm, have, wstatus);
+}
+
+int monitor_watch(struct skiffd *d, struct vm *vm)
+{
+	if (vm->pidfd < 0)
+		vm->pidfd = pidfd_open(vm->pid, 0);
+	if (vm->pidfd < 0)
+		return -1;
+	vm->pidfd_ev = event_new(d->base, vm->pidfd, EV_READ, pidfd_cb, vm);
+	if (!vm->pidfd_ev || event_add(vm->pidfd_ev, NULL))
+		return -1;
+	return 0;
+}
+
+void monitor_unwatch(struct vm *vm)
+{
+	clear_timer(vm);
+	if (vm->pidfd_ev)
+		event_free(vm->pidfd_ev);
+	vm->pidfd_ev = NULL;
+	if (vm->pidfd >= 0)
+		close(vm->pidfd);
+	vm->pidfd = -1;
+}
+
+static void arm_timer(struct vm *vm, event_callback_fn cb, double seconds)
+{
+	struct timeval tv = { .tv_sec = (time_t)seconds,
+		.tv_usec = (suseconds_t)((seconds - (time_t)seconds) * 1e6) };
+
+	clear_timer(vm);
+	vm->timer = evtimer_new(vm->d->base, cb, vm);
+	if (vm->timer)
+		evtimer_add(vm->timer, &tv);
+}
+
+static void ready_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct vm *vm = arg;
+	struct skiffd *d = vm->d;
+	json_t *info;
+	const char *state;
+
+	if (vm->state != VM_STARTING)
+		return;
+	info = monitor_refresh(d, vm);
+	if (info) {
+		clear_timer(vm);
+		state = json_string_value(json_object_get(info, "state"));
+		vm_set_state(d, vm, state && !strcmp(state, "paused") ?
+			     VM_PAUSED : VM_RUNNING);
+		json_decref(info);
+		return;
+	}
+	if (now_monotonic() > vm->ready_deadline) {
+		log_err("vm %s: monitor pid %d: control socket not ready after %.1f s; killing it",
+			vm->def.name, (int)vm->pid, d->cfg.start_timeout);
+		signal_monitor(vm, SIGKILL);
+		clear_timer(vm);
+		return;
+	}
+	arm_timer(vm, ready_cb, READY_POLL_MS / 1000.0);
+}
+
+void monitor_wait_ready(struct skiffd *d, struct vm *vm)
+{
+	vm->ready_deadline = now_monotonic() + d->cfg.start_timeout;
+	arm_timer(vm, ready_cb, READY_POLL_MS / 1000.0);
+}
+
+static void stop_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct vm *vm = arg;
+
+	log_warn("vm %s: still running %.1f s after SIGTERM; sending SIGKILL",
+		 vm->def.name, vm->d->cfg.stop_timeout);
+	clear_timer(vm);
+	signal_monitor(vm, SIGKILL);
+}
+
+int monitor_stop(struct skiffd *d, struct vm *vm, double timeout,
+		 struct jsonrpc_error *err)
+{
+	vm->stop_requested = true;
+	persist_save_runtime(d, vm);
+	if (signal_monitor(vm, SIGTERM) < 0 && errno != ESRCH)
+		return jsonrpc_error_set(err, SKIFF_ERR_SYSTEM,
+			"vm %s: SIGTERM to monitor pid %d: %s", vm->def.name,
+			(int)vm->pid, strerror(errno));
+	log_info("vm %s: SIGTERM sent to monitor pid %d (SIGKILL in %.1f s)",
+		 vm->def.name, (int)vm->pid, timeout);
+	arm_timer(vm, stop_timeout_cb, timeout);
+	return 0;
+}
+
+int monitor_kill(struct skiffd *d, struct vm *vm, struct jsonrpc_error *err)
+{
+	vm->kill_requested = true;
+	persist_save_runtime(d, vm);
+	if (signal_monitor(vm, SIGKILL) < 0 && errno != ESRCH)
+		return jsonrpc_error_set(err, SKIFF_ERR_SYSTEM,
+			"vm %s: SIGKILL to monitor pid %d: %s", vm->def.name,
+			(int)vm->pid, strerror(errno));
+	log_info("vm %s: SIGKILL sent to monitor pid %d", vm->def.name,
+		 (int)vm->pid);
+	return 0;
+}

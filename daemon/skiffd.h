@@ -1,0 +1,382 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * skiffd: the interface between the files of daemon/.
+ *
+ * One process per host. A libevent loop serves JSON-RPC 2.0 on a Unix
+ * socket (rpc_server.c), keeps the VM registry (vm_registry.c) persisted
+ * in the state dir (persist.c), runs one skiff-monitor per VM
+ * (monitor_spawn.c), watches and talks to them (monitor_watch.c,
+ * monitor_client.c), follows their console logs (console_log.c) and
+ * tells subscribers (events.c). After a restart it re-adopts the
+ * monitors that kept running (adopt.c).
+ */
+#ifndef SKIFF_DAEMON_SKIFFD_H
+#define SKIFF_DAEMON_SKIFFD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <event2/event.h>
+#include <jansson.h>
+
+#include "jsonrpc.h"
+
+#define VM_NAME_MAX		32
+#define VM_DEV_NAME_MAX		32
+#define VM_DEV_MAX		8
+#define VM_ARGS_MAX		64
+#define VM_ARG_LEN_MAX		4096
+#define VM_PATH_MAX		1024
+#define VM_MEM_MIN_MIB		2
+#define VM_MEM_MAX_MIB		4096
+#define VM_MEM_DEFAULT_MIB	32
+#define PEER_GROUPS_MAX		64
+
+/* --- config.c: defaults, config file, command line ---------------------- */
+struct skiffd_config {
+	char config_path[VM_PATH_MAX];
+	char socket_path[108];
+	char state_dir[VM_PATH_MAX];
+	char run_dir[VM_PATH_MAX];
+	char monitor_path[VM_PATH_MAX];
+	char device[VM_PATH_MAX];
+	char socket_group[64];
+	unsigned int socket_mode;
+	uint64_t console_max_bytes;
+	uint64_t max_line;
+	unsigned int max_vms;
+	unsigned int max_clients;
+	double stop_timeout;
+	double start_timeout;
+	bool foreground;
+	bool print_methods;
+	bool verbose;
+};
+
+/*
+ * config_load - fill @cfg from the defaults, then the config file (the
+ * one named by --config, else /etc/skiff/skiffd.conf if it exists), then
+ * the command line. Returns 0, 1 when the program should exit 0
+ * (--help, --version), or -1 after printing a one-line error.
+ */
+int config_load(struct skiffd_config *cfg, int argc, char **argv);
+
+/* --- log.c ---------------------------------------------------------------- */
+void log_init(bool to_syslog, bool verbose);
+void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* --- peer_auth.c: who is on the other end, and opening files as them ---- */
+struct peer_cred {
+	pid_t pid;
+	uid_t uid;
+	gid_t gid;
+	int ngroups;
+	gid_t groups[PEER_GROUPS_MAX];
+};
+
+/* Read SO_PEERCRED and the peer's supplementary groups. */
+int peer_cred_get(int fd, struct peer_cred *pc);
+/* Is the peer allowed to use the API at all (root, our uid, the group)? */
+bool peer_allowed(const struct peer_cred *pc, gid_t socket_gid);
+/*
+ * peer_open - open @path with @flags using the file-system credentials
+ * of @pc (fsuid, fsgid, supplementary groups), so the daemon opens only
+ * what the peer could open itself. Returns the fd or -1 with errno.
+ */
+int peer_open(const struct peer_cred *pc, const char *path, int flags);
+json_t *peer_cred_json(const struct peer_cred *pc);
+int peer_cred_from_json(json_t *j, struct peer_cred *pc);
+
+/* --- vm_state.c: the lifecycle -------------------------------------------- */
+enum vm_state {
+	VM_DEFINED,
+	VM_STARTING,
+	VM_RUNNING,
+	VM_PAUSED,
+	VM_STOPPED,
+	VM_CRASHED,
+	VM_STATE_COUNT,
+};
+
+enum vm_op {
+	VM_OP_START,
+	VM_OP_STOP,
+	VM_OP_KILL,
+	VM_OP_PAUSE,
+	VM_OP_RESUME,
+	VM_OP_DELETE,
+	VM_OP_CONSOLE,
+};
+
+const char *vm_state_name(enum vm_state s);
+int vm_state_parse(const char *s, enum vm_state *out);
+/* Has a monitor process (starting, running, paused). */
+bool vm_state_active(enum vm_state s);
+/*
+ * vm_state_check - may @op run in state @s? Returns 0, or -1 with
+ * SKIFF_ERR_ILLEGAL_STATE naming the VM, the operation, the current
+ * state and the states that allow it.
+ */
+int vm_state_check(const char *name, enum vm_state s, enum vm_op op,
+		   struct jsonrpc_error *err);
+
+/* --- vm_def.c: a VM's definition, validated ------------------------------- */
+struct vm_block {
+	char name[VM_DEV_NAME_MAX + 1];
+	char *path;
+};
+
+struct vm_net {
+	char name[VM_DEV_NAME_MAX + 1];
+	char *tap;
+	char mac[18];
+};
+
+struct vm_def {
+	char name[VM_NAME_MAX + 1];
+	char *kernel;
+	uint64_t mem_mib;
+	int argc;
+	char **argv;
+	int nblock;
+	struct vm_block block[VM_DEV_MAX];
+	int nnet;
+	struct vm_net net[VM_DEV_MAX];
+	bool autostart;
+	double created_at;
+	struct peer_cred owner;
+};
+
+bool vm_name_valid(const char *name);
+/* Build a definition from vm.create params; errors name the field. */
+int vm_def_from_params(json_t *params, struct vm_def *def,
+		       struct jsonrpc_error *err);
+json_t *vm_def_to_json(const struct vm_def *def);
+/* Parse a stored definition (same validation as vm.create). */
+int vm_def_from_json(json_t *j, struct vm_def *def,
+		     struct jsonrpc_error *err);
+void vm_def_free(struct vm_def *def);
+
+/* --- vm_registry.c -------------------------------------------------------- */
+struct console_log {
+	int fd;			/* O_RDONLY on the live file, or -1 */
+	int wd;			/* inotify watch, or -1 */
+	uint64_t base;		/* logical offset of the live file's byte 0 */
+	uint64_t sent;		/* logical offset told to subscribers */
+};
+
+struct monitor_conn;
+
+struct vm {
+	struct vm *next;
+	struct skiffd *d;
+	struct vm_def def;
+	enum vm_state state;
+	pid_t pid;
+	unsigned long long pid_start;
+	int pidfd;
+	struct event *pidfd_ev;
+	struct event *timer;		/* readiness polling, stop timeout */
+	struct monitor_conn *mon;
+	bool is_child;
+	bool stop_requested;
+	bool kill_requested;
+	bool adopted;
+	double started_at;
+	double stopped_at;
+	double ready_deadline;
+	bool has_exit;
+	int exit_status;
+	int exit_signal;
+	char reason[256];
+	unsigned int start_count;
+	json_t *counters;		/* last counters read from the monitor */
+	struct console_log console;
+	uint64_t run_console_offset;	/* log offset at the last start */
+};
+
+struct skiffd;
+
+struct vm *vm_find(struct skiffd *d, const char *name);
+/* Find or fail with SKIFF_ERR_NOT_FOUND "vm NAME: no such vm". */
+struct vm *vm_lookup(struct skiffd *d, const char *name,
+		     struct jsonrpc_error *err);
+struct vm *vm_add(struct skiffd *d, struct vm_def *def);
+void vm_remove(struct skiffd *d, struct vm *vm);
+unsigned int vm_count(struct skiffd *d);
+/* Change state, persist it, and tell subscribers. */
+void vm_set_state(struct skiffd *d, struct vm *vm, enum vm_state s);
+json_t *vm_summary_json(struct vm *vm);
+json_t *vm_info_json(struct skiffd *d, struct vm *vm);
+
+/* --- persist.c: atomic files in the state and runtime dirs ---------------- */
+/* Write @data to DIR/NAME via a temp file, fsync, rename, fsync(DIR). */
+int persist_write_atomic(const char *dir, const char *name, const char *data,
+			 size_t len);
+int persist_mkdir_p(const char *path, mode_t mode);
+int persist_vm_dir(struct skiffd *d, const char *name, char *out,
+		   size_t outlen);
+int persist_run_dir(struct skiffd *d, const char *name, char *out,
+		    size_t outlen);
+int persist_save_def(struct skiffd *d, struct vm *vm);
+int persist_save_state(struct skiffd *d, struct vm *vm);
+int persist_save_runtime(struct skiffd *d, struct vm *vm);
+void persist_remove_runtime(struct skiffd *d, struct vm *vm);
+int persist_remove_vm(struct skiffd *d, const char *name);
+/* Load every stored VM into the registry (state from state.json). */
+int persist_load_all(struct skiffd *d);
+json_t *persist_read_json(const char *dir, const char *name);
+
+/* --- console_log.c ---------------------------------------------------------- */
+/* Open the live log for appending (for the monitor's stdout). */
+int console_open_append(struct skiffd *d, struct vm *vm);
+int console_attach(struct skiffd *d, struct vm *vm);
+void console_detach(struct skiffd *d, struct vm *vm);
+uint64_t console_end(struct skiffd *d, struct vm *vm);
+/* Read up to @max bytes from logical @offset; see vm.console. */
+json_t *console_read(struct skiffd *d, struct vm *vm, uint64_t offset,
+		     uint64_t max, struct jsonrpc_error *err);
+/* Send new bytes to subscribers and enforce the size cap. */
+void console_pump(struct skiffd *d, struct vm *vm);
+int console_watch_init(struct skiffd *d);
+/* Make text from bytes: invalid UTF-8 becomes U+FFFD. */
+json_t *console_text(const char *buf, size_t len);
+
+/* --- monitor_spawn.c -------------------------------------------------------- */
+int monitor_spawn(struct skiffd *d, struct vm *vm, struct jsonrpc_error *err);
+
+/* --- monitor_client.c: the monitor's control socket ----------------------- */
+/*
+ * monitor_call - send one request to the VM's monitor and wait (at most
+ * @timeout_ms) for the answer. Connects if needed. Returns the result
+ * (caller owns it) or NULL with @err set.
+ */
+json_t *monitor_call(struct skiffd *d, struct vm *vm, const char *method,
+		     int timeout_ms, struct jsonrpc_error *err);
+void monitor_disconnect(struct vm *vm);
+/* Refresh vm->counters from monitor.info; returns the info or NULL. */
+json_t *monitor_refresh(struct skiffd *d, struct vm *vm);
+
+/* --- monitor_watch.c: readiness, exit, stop timeouts ----------------------- */
+int monitor_watch(struct skiffd *d, struct vm *vm);
+void monitor_unwatch(struct vm *vm);
+/* Schedule readiness polling after a spawn or an adoption. */
+void monitor_wait_ready(struct skiffd *d, struct vm *vm);
+/* SIGTERM now, SIGKILL after the stop timeout. */
+int monitor_stop(struct skiffd *d, struct vm *vm, double timeout,
+		 struct jsonrpc_error *err);
+int monitor_kill(struct skiffd *d, struct vm *vm, struct jsonrpc_error *err);
+/* Record how the monitor ended (wait status if known, status file). */
+void monitor_ended(struct skiffd *d, struct vm *vm, bool have_wstatus,
+		   int wstatus);
+/* /proc/PID/stat start time, 0 if the process is gone. */
+unsigned long long proc_start_time(pid_t pid);
+
+/* --- adopt.c: monitors left by a previous skiffd ------------------------- */
+void adopt_all(struct skiffd *d);
+
+/* --- events.c ------------------------------------------------------------- */
+struct rpc_conn;
+int events_subscribe(struct skiffd *d, struct rpc_conn *c, json_t *params,
+		     struct jsonrpc_error *err);
+void events_unsubscribe(struct skiffd *d, struct rpc_conn *c);
+void events_state(struct skiffd *d, struct vm *vm, enum vm_state previous);
+void events_console(struct skiffd *d, struct vm *vm, uint64_t offset,
+		    const char *buf, size_t len);
+void events_vm(struct skiffd *d, const char *what, const char *name);
+bool events_want_console(struct skiffd *d, struct vm *vm);
+
+/* --- rpc_server.c ----------------------------------------------------------- */
+struct rpc_server;
+struct rpc_call {
+	struct skiffd *d;
+	struct rpc_conn *conn;
+	const struct peer_cred *peer;
+};
+
+int rpc_server_start(struct skiffd *d);
+void rpc_server_stop(struct skiffd *d);
+/* Queue a line for @c; false if the client is too far behind (dropped). */
+bool rpc_conn_send(struct rpc_conn *c, const char *line, size_t len);
+const struct peer_cred *rpc_conn_peer(struct rpc_conn *c);
+unsigned int rpc_client_count(struct skiffd *d);
+
+/* --- methods.c: the method table ------------------------------------------ */
+typedef json_t *(*rpc_handler)(struct rpc_call *call, json_t *params,
+			       struct jsonrpc_error *err);
+struct rpc_method {
+	const char *name;
+	rpc_handler fn;
+	const char *const *params;	/* NULL-terminated names */
+};
+
+const struct rpc_method *rpc_method_find(const char *name);
+const struct rpc_method *rpc_methods(size_t *count);
+json_t *rpc_methods_json(void);
+
+/* methods_daemon.c, methods_vm.c, methods_events.c */
+json_t *method_daemon_info(struct rpc_call *c, json_t *p,
+			   struct jsonrpc_error *err);
+json_t *method_vm_create(struct rpc_call *c, json_t *p,
+			 struct jsonrpc_error *err);
+json_t *method_vm_start(struct rpc_call *c, json_t *p,
+			struct jsonrpc_error *err);
+json_t *method_vm_stop(struct rpc_call *c, json_t *p,
+		       struct jsonrpc_error *err);
+json_t *method_vm_kill(struct rpc_call *c, json_t *p,
+		       struct jsonrpc_error *err);
+json_t *method_vm_pause(struct rpc_call *c, json_t *p,
+			struct jsonrpc_error *err);
+json_t *method_vm_resume(struct rpc_call *c, json_t *p,
+			 struct jsonrpc_error *err);
+json_t *method_vm_delete(struct rpc_call *c, json_t *p,
+			 struct jsonrpc_error *err);
+json_t *method_vm_list(struct rpc_call *c, json_t *p,
+		       struct jsonrpc_error *err);
+json_t *method_vm_info(struct rpc_call *c, json_t *p,
+		       struct jsonrpc_error *err);
+json_t *method_vm_console(struct rpc_call *c, json_t *p,
+			  struct jsonrpc_error *err);
+json_t *method_events_subscribe(struct rpc_call *c, json_t *p,
+				struct jsonrpc_error *err);
+
+/* vm_start.c: open files as the owner, spawn, watch (vm.start, autostart) */
+int vm_start(struct skiffd *d, struct vm *vm, struct jsonrpc_error *err);
+void vm_autostart_all(struct skiffd *d);
+
+/* --- sd_integration.c -------------------------------------------------------- */
+/* The socket systemd passed us, or -1. */
+int sd_listen_socket(void);
+void sd_ready(struct skiffd *d);
+void sd_status(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void sd_stopping(void);
+
+/* --- the daemon ---------------------------------------------------------------- */
+struct rpc_sub;
+
+struct skiffd {
+	struct skiffd_config cfg;
+	struct event_base *base;
+	struct vm *vms;
+	unsigned int nvms;
+	struct rpc_server *rpc;
+	struct rpc_sub *subs;
+	int inotify_fd;
+	struct event *inotify_ev;
+	struct event *tick_ev;
+	struct event *watchdog_ev;
+	struct event *sigterm_ev;
+	struct event *sigint_ev;
+	int lock_fd;
+	gid_t socket_gid;
+	double started_at;
+	bool socket_activated;
+};
+
+double now_realtime(void);
+double now_monotonic(void);
+
+#endif

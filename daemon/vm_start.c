@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Starting a VM (vm.start and autostart): attach its console log, spawn
+ * its monitor, watch it, and wait for its control socket.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "skiffd.h"
+
+int vm_start(struct skiffd *d, struct vm *vm, struct jsonrpc_error *err)
+{
+	if (access(d->cfg.monitor_path, X_OK))
+		return jsonrpc_error_set(err, SKIFF_ERR_SYSTEM,
+			"vm %s: monitor %s: %s", vm->def.name,
+			d->cfg.monitor_path, strerror(errno));
+	if (console_attach(d, vm))
+		return jsonrpc_error_set(err, SKIFF_ERR_SYSTEM,
+			"vm %s: console log in %s/vms/%s: %s", vm->def.name,
+			d->cfg.state_dir, vm->def.name, strerror(errno));
+	vm->run_console_offset = console_end(d, vm);
+	vm->stop_requested = vm->kill_requested = false;
+	vm->adopted = false;
+	if (monitor_spawn(d, vm, err))
+		goto err;
+	if (monitor_watch(d, vm)) {
+		jsonrpc_error_set(err, SKIFF_ERR_SYSTEM,
+				  "vm %s: watching monitor pid %d: %s",
+				  vm->def.name, (int)vm->pid, strerror(errno));
+		kill(vm->pid, SIGKILL);
+		goto err;
+	}
+	vm->start_count++;
+	vm->reason[0] = '\0';
+	vm_set_state(d, vm, VM_STARTING);
+	monitor_wait_ready(d, vm);
+	return 0;
+err:
+	console_detach(d, vm);
+	vm->console.sent = 0;
+	return -1;
+}
+
+void vm_autostart_all(struct skiffd *d)
+{
+	struct jsonrpc_error err = { 0 };
+	struct vm *vm;
+
+	for (vm = d->vms; vm; vm = vm->next) {
+		if (!vm->def.autostart || vm_state_active(vm->state))
+			continue;
+		if (vm_start(d, vm, &err)) {
+			log_err("autostart: %s", err.message);
+			jsonrpc_error_clear(&err);
+		} else {
+			log_info("vm %s: autostarted", vm->def.name);
+		}
+	}
+}
