@@ -278,10 +278,14 @@ static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct rpc_conn *c = arg;
 
-	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
+	if (what & BEV_EVENT_ERROR) {
 		c->closing = true;
 		bufferevent_disable(bev, EV_READ | EV_WRITE);
 		event_active(c->close_ev, EV_TIMEOUT, 0);
+	} else if (what & BEV_EVENT_EOF) {
+		/* Half-closed: answer what was sent, then close. */
+		conn_process(c);
+		conn_close_after_flush(c);
 	}
 }
 

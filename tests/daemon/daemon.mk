@@ -1,0 +1,34 @@
+# SPDX-License-Identifier: ISC
+#
+# tests/daemon/: C unit tests of skiffd's parts (ASan+UBSan), the
+# schema-agreement test, and rpc-pipe, the raw client the Bats suites use.
+
+DAEMON_TEST_SRCS := $(wildcard $(TOP)/tests/daemon/test_*.c)
+DAEMON_TEST_BINS := $(patsubst $(TOP)/tests/daemon/%.c,$(BUILD)/tests/daemon/%,$(DAEMON_TEST_SRCS))
+DAEMON_TEST_RUNS := $(patsubst $(TOP)/tests/daemon/%.c,run-daemon-%,$(DAEMON_TEST_SRCS))
+DAEMON_SAN_OBJS  := $(patsubst $(TOP)/daemon/%.c,$(OBJ)/daemon-san/%.o,$(DAEMON_CORE_SRCS))
+RPC_PIPE         := $(BUILD)/tests/daemon/rpc-pipe
+
+ALL_TARGETS += $(RPC_PIPE)
+UNIT_RUNS += $(DAEMON_TEST_RUNS)
+
+$(RPC_PIPE): $(TOP)/tests/daemon/rpc_pipe.c
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) $(HOST_LDFLAGS) -o $@ $<
+
+$(OBJ)/daemon-san/%.o: $(TOP)/daemon/%.c $(DAEMON_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN_CFLAGS) $(API_CPPFLAGS) -I$(TOP)/daemon -c -o $@ $<
+
+.SECONDARY: $(DAEMON_SAN_OBJS)
+
+$(BUILD)/tests/daemon/test_%: $(TOP)/tests/daemon/test_%.c $(DAEMON_SAN_OBJS) $(API_SAN_OBJS) $(TOP)/tests/lib/test_harness.h
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN_CFLAGS) $(API_CPPFLAGS) -I$(TOP)/daemon -I$(TOP)/tests/lib \
+		-DSKIFF_TOP='"$(TOP)"' -o $@ $< $(DAEMON_SAN_OBJS) \
+		$(API_SAN_OBJS) $(DAEMON_LIBS) $(API_LDLIBS) $(SAN_FLAGS)
+
+.PHONY: $(DAEMON_TEST_RUNS)
+$(DAEMON_TEST_RUNS): run-daemon-%: $(BUILD)/tests/daemon/%
+	@mkdir -p $(SKIFF_RESULTS_DIR)
+	SKIFF_RESULTS=$(SKIFF_RESULTS_DIR)/daemon-$* $<
