@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <semaphore.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -34,6 +35,7 @@ static struct {
 	int listen_fd;
 	int wake[2];			/* control_stop() writes here */
 	pthread_t thread;
+	sem_t started;			/* the thread is up: safe to sandbox */
 	bool running;
 	struct vm *vm;
 	struct control_client client[CONTROL_MAX_CLIENTS];
@@ -215,6 +217,7 @@ static void *control_thread(void *arg)
 	size_t i;
 
 	(void)arg;
+	sem_post(&ctl.started);
 	for (;;) {
 		pfd[0] = (struct pollfd){ .fd = ctl.wake[0], .events = POLLIN };
 		pfd[1] = (struct pollfd){ .fd = ctl.listen_fd,
@@ -270,6 +273,8 @@ int control_start(struct vm *vm, const char *path)
 	int rc;
 
 	ctl.vm = vm;
+	/* jansson seeds its hash from /dev/urandom on first use: do it now. */
+	json_object_seed(0);
 	for (i = 0; i < CONTROL_MAX_CLIENTS; i++)
 		ctl.client[i].fd = -1;
 	ctl.listen_fd = control_listen(path);
@@ -279,6 +284,7 @@ int control_start(struct vm *vm, const char *path)
 		mon_err("control socket: pipe: %s", strerror(errno));
 		return -1;
 	}
+	sem_init(&ctl.started, 0, 0);
 	sigemptyset(&block);
 	sigaddset(&block, SIGTERM);
 	sigaddset(&block, SIGINT);
@@ -291,6 +297,9 @@ int control_start(struct vm *vm, const char *path)
 		return -1;
 	}
 	ctl.running = true;
+	/* Thread start-up makes syscalls (rseq, robust list) the sandbox forbids. */
+	while (sem_wait(&ctl.started) < 0 && errno == EINTR)
+		;
 	return 0;
 }
 
