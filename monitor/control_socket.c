@@ -253,7 +253,7 @@ static int control_listen(const char *path)
 	if (fd < 0)
 		goto err;
 	unlink(path);			/* a stale socket from a dead monitor */
-	old = umask(077);
+	old = umask(0177);
 	rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
 	umask(old);
 	if (rc < 0 || listen(fd, CONTROL_MAX_CLIENTS) < 0)

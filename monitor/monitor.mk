@@ -25,3 +25,5 @@ $(BIN)/skiff-monitor: $(MONITOR_OBJS) $(API_LIB)
 $(BUILD)/san/bin/skiff-monitor: $(MONITOR_SAN_OBJS) $(API_SAN_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(MONITOR_LIBS)
+
+BATS_SUITES += $(TOP)/tests/bats/monitor.bats
