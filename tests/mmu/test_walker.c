@@ -1,0 +1,276 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Directed tests of the guest page-table walker (kmod/mmu/walker.c),
+ * one or more per paging mode and per permission rule, each checked
+ * against hand-computed values and against the reference model.
+ */
+#include <stdio.h>
+
+#define TEST_HARNESS_IMPL
+#include "../lib/test_harness.h"
+#include "gpt.h"
+#include "ref_model.h"
+
+#define PF_P	PFERR_PRESENT
+#define PF_W	PFERR_WRITE
+#define PF_U	PFERR_USER
+#define PF_R	PFERR_RSVD
+#define PF_F	PFERR_FETCH
+
+static struct sim s;
+static struct gpt g;
+
+static int mem_read(void *ctx, u64 gpa, u64 *val, u32 len)
+{
+	*val = 0;
+	return sim_read(ctx, gpa, val, len);
+}
+
+static struct mmu_paging setup(enum mmu_mode mode)
+{
+	struct mmu_paging pg = { .mode = mode, .wp = true, .pse = true,
+				 .nxe = mode != MMU_MODE_32 };
+
+	sim_init(&s, MMU_KIND_SHADOW, true, 0);
+	sim_add_slot(&s, 0, 0, 256, false, false);
+	gpt_init(&g, &s, mode, 0x10, 64);
+	if (mode != MMU_MODE_OFF)
+		pg.cr3 = gpt_alloc(&g);
+	return pg;
+}
+
+static void finish(void)
+{
+	sim_fini(&s);
+}
+
+/* Walk with the MMU and the reference; both must agree with want. */
+static int walk(struct mmu_paging *pg, u64 va, u32 ec, u64 *gfn)
+{
+	struct mmu_walk w;
+	struct ref_result r;
+	int kind = (ec & PF_U ? 3 : 0) + (ec & PF_W ? 1 : ec & PF_F ? 2 : 0);
+	int rc = mmu_walk_guest(s.mmu, pg, va, ec, &w, false);
+
+	ref_walk(pg, mem_read, &s, va, &r);
+	if (rc == 0) {
+		CHECK(r.status == REF_OK && (r.allow & (1 << kind)));
+		CHECK_EQ_U64(r.gfn, w.gfn);
+		*gfn = w.gfn;
+		return -1;
+	}
+	CHECK(!(r.status == REF_OK && (r.allow & (1 << kind))));
+	CHECK_EQ_U64(r.ec[kind], w.error_code);
+	return (int)w.error_code;
+}
+
+TEST(paging_off_is_identity)
+{
+	struct mmu_paging pg = setup(MMU_MODE_OFF);
+	u64 gfn = 0;
+
+	CHECK_EQ_U64(walk(&pg, 0x12345678, PF_U | PF_W, &gfn), -1);
+	CHECK_EQ_U64(gfn, 0x12345);
+	finish();
+}
+
+TEST(mode32_4k_and_wp)
+{
+	struct mmu_paging pg = setup(MMU_MODE_32);
+	u64 gfn = 0;
+
+	gpt_map(&g, pg.cr3, 0x00401000, 0x50000 | GPT_P | GPT_U, 1);
+	CHECK_EQ_U64(walk(&pg, 0x00401234, PF_U, &gfn), -1);
+	CHECK_EQ_U64(gfn, 0x50);
+	CHECK_EQ_U64(walk(&pg, 0x00401000, PF_U | PF_W, &gfn), PF_P | PF_W | PF_U);
+	CHECK_EQ_U64(walk(&pg, 0x00401000, PF_W, &gfn), PF_P | PF_W);
+	pg.wp = false;
+	CHECK_EQ_U64(walk(&pg, 0x00401000, PF_W, &gfn), -1);
+	CHECK_EQ_U64(walk(&pg, 0x00402000, PF_U, &gfn), PF_U);
+	/* No NX in 32-bit paging: fetch faults carry no I/D bit. */
+	CHECK_EQ_U64(walk(&pg, 0x00402000, PF_F, &gfn), 0);
+	finish();
+}
+
+TEST(mode32_pse36_and_reserved)
+{
+	struct mmu_paging pg = setup(MMU_MODE_32);
+	u64 gfn = 0;
+	u32 pde = 0x00800000 | (0x3 << 13) | GPT_PS | GPT_P | GPT_W;
+
+	sim_write(&s, pg.cr3 + 1 * 4, &pde, 4);
+	CHECK_EQ_U64(walk(&pg, 0x00405000, 0, &gfn), -1);
+	CHECK_EQ_U64(gfn, (0x3ULL << 20) | 0x800 | 0x5);
+	pde |= 1 << 17;		/* reserved with MAXPHYADDR 36 */
+	sim_write(&s, pg.cr3 + 1 * 4, &pde, 4);
+	CHECK_EQ_U64(walk(&pg, 0x00405000, PF_W, &gfn), PF_P | PF_R | PF_W);
+	/* Without CR4.PSE the PS bit is ignored: it is a table pointer. */
+	pg.pse = false;
+	CHECK(walk(&pg, 0x00405000, 0, &gfn) != PF_P + PF_R);
+	finish();
+}
+
+TEST(pae_pdptes_loaded_at_cr3)
+{
+	struct mmu_paging pg = setup(MMU_MODE_PAE);
+	u64 gfn = 0, bad;
+
+	gpt_map(&g, pg.cr3, 0x40200000, 0x60000 | GPT_P | GPT_W | GPT_U, 1);
+	CHECK(mmu_load_pdptes(s.mmu, &pg) == 0);
+	CHECK_EQ_U64(walk(&pg, 0x40200000, PF_U | PF_W, &gfn), -1);
+	CHECK_EQ_U64(gfn, 0x60);
+	/* Clearing the PDPTE in memory has no effect until CR3 reload. */
+	bad = 0;
+	sim_write(&s, pg.cr3 + 8, &bad, 8);
+	CHECK_EQ_U64(walk(&pg, 0x40200000, PF_U, &gfn), -1);
+	CHECK(mmu_load_pdptes(s.mmu, &pg) == 0);
+	CHECK_EQ_U64(walk(&pg, 0x40200000, PF_U, &gfn), PF_U);
+	bad = 0x20000 | GPT_P | GPT_W;	/* W is reserved in a PDPTE */
+	sim_write(&s, pg.cr3 + 8, &bad, 8);
+	CHECK(mmu_load_pdptes(s.mmu, &pg) == -1);
+	finish();
+}
+
+TEST(pae_large_nx_and_nxe)
+{
+	struct mmu_paging pg = setup(MMU_MODE_PAE);
+	u64 gfn = 0;
+
+	gpt_map(&g, pg.cr3, 0x00200000,
+		0x400000 | GPT_P | GPT_PS | GPT_U | GPT_NX, 2);
+	mmu_load_pdptes(s.mmu, &pg);
+	CHECK_EQ_U64(walk(&pg, 0x00203000, PF_U, &gfn), -1);
+	CHECK_EQ_U64(gfn, 0x403);
+	CHECK_EQ_U64(walk(&pg, 0x00203000, PF_U | PF_F, &gfn),
+		     PF_P | PF_U | PF_F);
+	pg.nxe = false;		/* NX becomes a reserved bit */
+	CHECK_EQ_U64(walk(&pg, 0x00203000, PF_U, &gfn), PF_P | PF_R | PF_U);
+	finish();
+}
+
+TEST(lm4_huge_and_reserved)
+{
+	struct mmu_paging pg = setup(MMU_MODE_LM4);
+	u64 gfn = 0, e;
+
+	gpt_map(&g, pg.cr3, 0x40000000, 0x40000000 | GPT_P | GPT_PS | GPT_W,
+		3);
+	CHECK_EQ_U64(walk(&pg, 0x40123000, PF_W, &gfn), -1);
+	CHECK_EQ_U64(gfn, 0x40123);
+	gpt_map(&g, pg.cr3, 0x80000000, 0x80000000 | GPT_P | GPT_PS |
+		(1ULL << 20), 3);	/* bit 20 reserved in a 1G entry */
+	CHECK_EQ_U64(walk(&pg, 0x80000000, 0, &gfn), PF_P | PF_R);
+	e = gpt_entry_gpa(&g, pg.cr3, 0x40000000, 4);
+	sim_read(&s, e, &gfn, 8);
+	gfn |= GPT_PS;		/* PS is reserved in a PML4E */
+	sim_write(&s, e, &gfn, 8);
+	CHECK_EQ_U64(walk(&pg, 0x40000000, 0, &gfn), PF_P | PF_R);
+	gfn = 0x30000 | GPT_P | (1ULL << 40);	/* above MAXPHYADDR */
+	sim_write(&s, e, &gfn, 8);
+	CHECK_EQ_U64(walk(&pg, 0x40000000, PF_U, &gfn), PF_P | PF_R | PF_U);
+	finish();
+}
+
+TEST(lm4_smep_smap_us)
+{
+	struct mmu_paging pg = setup(MMU_MODE_LM4);
+	u64 gfn = 0;
+
+	gpt_map(&g, pg.cr3, 0x1000, 0x70000 | GPT_P | GPT_U, 1);
+	gpt_map(&g, pg.cr3, 0x2000, 0x71000 | GPT_P | GPT_W, 1);
+	pg.smep = true;
+	CHECK_EQ_U64(walk(&pg, 0x1000, PF_F, &gfn), PF_P | PF_F);
+	CHECK_EQ_U64(walk(&pg, 0x1000, 0, &gfn), -1);
+	pg.smap = true;
+	CHECK_EQ_U64(walk(&pg, 0x1000, 0, &gfn), PF_P);
+	CHECK_EQ_U64(walk(&pg, 0x1000, PF_U, &gfn), -1);
+	CHECK_EQ_U64(walk(&pg, 0x2000, PF_U, &gfn), PF_P | PF_U);
+	CHECK_EQ_U64(walk(&pg, 0x2000, PF_W, &gfn), -1);
+	finish();
+}
+
+TEST(lm5_walk)
+{
+	struct mmu_paging pg = setup(MMU_MODE_LM5);
+	u64 gfn = 0, va = 0x00ff800000001000ULL;
+
+	gpt_map(&g, pg.cr3, va, 0x77000 | GPT_P | GPT_W | GPT_U, 1);
+	CHECK_EQ_U64(walk(&pg, va, PF_U | PF_W, &gfn), -1);
+	CHECK_EQ_U64(gfn, 0x77);
+	CHECK_EQ_U64(walk(&pg, va ^ (1ULL << 48), PF_U, &gfn), PF_U);
+	finish();
+}
+
+TEST(accessed_dirty_by_cmpxchg)
+{
+	struct mmu_paging pg = setup(MMU_MODE_LM4);
+	struct mmu_walk w;
+	u64 e1, e4, pte_gpa;
+
+	gpt_map(&g, pg.cr3, 0x5000, 0x78000 | GPT_P | GPT_W, 1);
+	pte_gpa = gpt_entry_gpa(&g, pg.cr3, 0x5000, 1);
+	CHECK(mmu_walk_guest(s.mmu, &pg, 0x5000, 0, &w, true) == 0);
+	sim_read(&s, pte_gpa, &e1, 8);
+	sim_read(&s, pg.cr3, &e4, 8);
+	CHECK(e1 & GPT_A);
+	CHECK(!(e1 & GPT_D));
+	CHECK(e4 & GPT_A);
+	CHECK(mmu_walk_guest(s.mmu, &pg, 0x5000, PF_W, &w, true) == 0);
+	sim_read(&s, pte_gpa, &e1, 8);
+	CHECK(e1 & GPT_D);
+	/* A faulting walk leaves A/D alone. */
+	gpt_map(&g, pg.cr3, 0x6000, 0x79000 | GPT_P, 1);
+	CHECK(mmu_walk_guest(s.mmu, &pg, 0x6000, PF_W, &w, true) == 1);
+	sim_read(&s, gpt_entry_gpa(&g, pg.cr3, 0x6000, 1), &e1, 8);
+	CHECK(!(e1 & (GPT_A | GPT_D)));
+	finish();
+}
+
+TEST(npt_mode_user_semantics)
+{
+	struct mmu_paging pg = setup(MMU_MODE_NPT);
+	u64 gfn = 0;
+
+	gpt_map(&g, pg.cr3, 0x3000, 0x7a000 | GPT_P | GPT_W | GPT_U, 1);
+	gpt_map(&g, pg.cr3, 0x203000, 0x7b000 | GPT_P | GPT_W, 1);
+	CHECK_EQ_U64(walk(&pg, 0x3000, PF_W, &gfn), -1);
+	/* Every NPT access is a user access: a U=0 leaf faults. */
+	CHECK_EQ_U64(walk(&pg, 0x203000, 0, &gfn), PF_P | PF_U);
+	finish();
+}
+
+TEST(hostile_tables)
+{
+	struct mmu_paging pg = setup(MMU_MODE_LM4);
+	u64 gfn = 0, e;
+
+	/* A PML4E pointing at the PML4 itself: the walk must end. */
+	e = pg.cr3 | GPT_P | GPT_W | GPT_U;
+	sim_write(&s, pg.cr3, &e, 8);
+	walk(&pg, 0x0, PF_U, &gfn);
+	walk(&pg, 0x1000, PF_U | PF_W, &gfn);
+	/* A table outside every memslot reads as not present. */
+	e = 0x7fff000 | GPT_P | GPT_W | GPT_U;
+	sim_write(&s, pg.cr3 + 8, &e, 8);
+	CHECK_EQ_U64(walk(&pg, 1ULL << 39, PF_U, &gfn), PF_U);
+	/* A CR3 outside memory. */
+	pg.cr3 = 0x7ffe000;
+	CHECK_EQ_U64(walk(&pg, 0x1000, 0, &gfn), 0);
+	finish();
+}
+
+static const struct test_case cases[] = {
+	TEST_ENTRY(paging_off_is_identity),
+	TEST_ENTRY(mode32_4k_and_wp),
+	TEST_ENTRY(mode32_pse36_and_reserved),
+	TEST_ENTRY(pae_pdptes_loaded_at_cr3),
+	TEST_ENTRY(pae_large_nx_and_nxe),
+	TEST_ENTRY(lm4_huge_and_reserved),
+	TEST_ENTRY(lm4_smep_smap_us),
+	TEST_ENTRY(lm5_walk),
+	TEST_ENTRY(accessed_dirty_by_cmpxchg),
+	TEST_ENTRY(npt_mode_user_semantics),
+	TEST_ENTRY(hostile_tables),
+};
+
+TEST_MAIN("mmu-walker", cases)
