@@ -5,10 +5,33 @@
  */
 #include "sdk_internal.h"
 
+/*
+ * Word-at-a-time where possible: on the nested-virtualization hosts we
+ * test on, guest instructions can be emulated one by one, so the count
+ * of instructions matters more than usual. x86 allows unaligned 8-byte
+ * loads and stores; the fixed-size __builtin_memcpy calls compile to
+ * single moves.
+ */
+static inline uint64_t load64(const unsigned char *p)
+{
+	uint64_t v;
+
+	__builtin_memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static inline void store64(unsigned char *p, uint64_t v)
+{
+	__builtin_memcpy(p, &v, sizeof(v));
+}
+
 void *memset(void *dst, int c, size_t n)
 {
 	unsigned char *d = dst;
+	uint64_t v = 0x0101010101010101ULL * (unsigned char)c;
 
+	for (; n >= 8; n -= 8, d += 8)
+		store64(d, v);
 	while (n--)
 		*d++ = (unsigned char)c;
 	return dst;
@@ -19,6 +42,8 @@ void *memcpy(void *dst, const void *src, size_t n)
 	unsigned char *d = dst;
 	const unsigned char *s = src;
 
+	for (; n >= 8; n -= 8, d += 8, s += 8)
+		store64(d, load64(s));
 	while (n--)
 		*d++ = *s++;
 	return dst;
@@ -40,6 +65,8 @@ int memcmp(const void *a, const void *b, size_t n)
 {
 	const unsigned char *x = a, *y = b;
 
+	for (; n >= 8 && load64(x) == load64(y); n -= 8, x += 8, y += 8)
+		;
 	for (; n; n--, x++, y++)
 		if (*x != *y)
 			return *x - *y;

@@ -15,13 +15,13 @@
 
 static void fill(char *buf, size_t bs, char tag, uint64_t block)
 {
+	char line[LINE + 1];
 	size_t off;
 
-	for (off = 0; off < bs; off += LINE) {
-		skiff_snprintf(buf + off, LINE, "%c%014lu", tag,
-			       (unsigned long)block);
-		buf[off + LINE - 1] = '\n';
-	}
+	skiff_snprintf(line, sizeof(line), "%c%014lu\n", tag,
+		       (unsigned long)block);
+	for (off = 0; off < bs; off += LINE)
+		memcpy(buf + off, line, LINE);
 }
 
 static int fail(const char *what, uint64_t block, int ret)
@@ -44,7 +44,8 @@ static int pass(int h, const struct skiff_block_info *info, char tag,
 			if (ret != SKIFF_R_OK)
 				return fail("write", b, ret);
 		}
-		memset(buf, 0, bs);
+		/* No need to clear buf: it still holds the previous
+		 * block's lines, which differ from this block's. */
 		ret = skiff_block_read(h, b * bs, buf, bs);
 		if (ret != SKIFF_R_OK)
 			return fail("read", b, ret);
