@@ -18,9 +18,13 @@ $(OBJ)/san/monitor/%.o: monitor/%.c monitor/*.h $(API_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(SAN_CFLAGS) -DSKIFF_SANITIZE -Imonitor $(API_CPPFLAGS) -c $< -o $@
 
+# Static (static-pie): exec is a large part of a short VM's start-up on
+# these hosts, and dynamic loading of libseccomp and jansson costs about
+# 0.3 ms of it (bench/boot); a static binary also drops straight into the
+# kmod lab's initramfs.
 $(BIN)/skiff-monitor: $(MONITOR_OBJS) $(API_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(HOST_LDFLAGS) -o $@ $^ $(MONITOR_LIBS)
+	$(CC) -static-pie -Wl,-z,relro,-z,now -o $@ $^ $(MONITOR_LIBS)
 
 $(BUILD)/san/bin/skiff-monitor: $(MONITOR_SAN_OBJS) $(API_SAN_OBJS)
 	@mkdir -p $(@D)
