@@ -50,16 +50,29 @@ static void update_entry(struct mmu *mmu, struct mmu_page *sp, u32 g)
 	shadow_update_leaf(mmu, sp, idx, gpte);
 }
 
+/*
+ * Leaf tables are left out when unsync is on, as in KVM: the guest
+ * writing them often makes them unsync, not unshadowed.
+ */
+static bool write_flooded(struct mmu *mmu, struct mmu_page *sp)
+{
+	if (sp->role.level == 1 && mmu->cfg.unsync)
+		return false;
+	return ++sp->write_flooding >= MMU_FLOOD_LIMIT;
+}
+
 /* Returns true if sp was zapped (the gfn's chain changed). */
 static bool write_one_page(struct mmu *mmu, struct mmu_page *sp, u64 gpa,
 			   u32 len)
 {
 	u32 gsize = sp->role.gpte_4byte ? 4 : 8;
 
-	if (write_misaligned(gpa, len, gsize) ||
-	    ++sp->write_flooding >= MMU_FLOOD_LIMIT) {
-		if (sp->write_flooding >= MMU_FLOOD_LIMIT)
-			mmu->stats.flood_zaps++;
+	if (write_misaligned(gpa, len, gsize)) {
+		shadow_zap_page(mmu, sp);
+		return true;
+	}
+	if (write_flooded(mmu, sp)) {
+		mmu->stats.flood_zaps++;
 		shadow_zap_page(mmu, sp);
 		return true;
 	}

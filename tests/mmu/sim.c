@@ -6,6 +6,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <malloc.h>
 #include <sys/mman.h>
 
 #include "sim.h"
@@ -155,11 +156,19 @@ static void op_free_table(void *ctx, void *table, u64 hpa)
 
 static void *op_zalloc(void *ctx, size_t size)
 {
-	return calloc(1, size);
+	struct sim *s = ctx;
+	void *p = calloc(1, size);
+
+	if (p)
+		s->heap_bytes += malloc_usable_size(p);
+	return p;
 }
 
 static void op_free(void *ctx, void *p)
 {
+	struct sim *s = ctx;
+
+	s->heap_bytes -= malloc_usable_size(p);
 	free(p);
 }
 

@@ -49,6 +49,7 @@ struct sim {
 	void **tables;
 	u64 nr_tables, cap_tables;
 	u64 live_tables;
+	u64 heap_bytes;		/* MMU bookkeeping allocated */
 	u64 next_host_hfn;
 	struct sim_tlb tlb[SIM_TLB_SIZE];
 	u64 flushes;
