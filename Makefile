@@ -51,6 +51,7 @@ MMU_RUNS      :=
 FUZZ_RUNS     :=
 BATS_SUITES   :=
 CLEAN_EXTRA   :=
+INSTALL_TARGETS :=
 
 .PHONY: all
 all: build-all
@@ -87,6 +88,9 @@ check-bats: build-all
 demo: deps
 	@$(MAKE) --no-print-directory build-all
 	@$(TOP)/scripts/demo
+
+# make install [PREFIX=/usr/local] [DESTDIR=]: binaries, units, man pages.
+install: build-all $(INSTALL_TARGETS)
 
 clean:
 	rm -rf $(BUILD) $(CLEAN_EXTRA)

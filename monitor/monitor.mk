@@ -31,3 +31,8 @@ $(BUILD)/san/bin/skiff-monitor: $(MONITOR_SAN_OBJS) $(API_SAN_OBJS)
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(MONITOR_LIBS)
 
 BATS_SUITES += $(TOP)/tests/bats/monitor.bats
+
+INSTALL_TARGETS += install-monitor
+.PHONY: install-monitor
+install-monitor: $(BIN)/skiff-monitor
+	install -D -m 0755 $(BIN)/skiff-monitor $(DESTDIR)$(PREFIX)/bin/skiff-monitor
