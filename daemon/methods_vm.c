@@ -119,13 +119,14 @@ json_t *method_vm_start(struct rpc_call *c, json_t *p,
 json_t *method_vm_stop(struct rpc_call *c, json_t *p,
 		       struct jsonrpc_error *err)
 {
-	struct vm *vm = vm_param(c, p, err);
-	double timeout;
+	double timeout = c->d->cfg.stop_timeout;
+	struct vm *vm;
 
-	if (!vm)
-		return NULL;
-	timeout = c->d->cfg.stop_timeout;
+	/* Every param is checked before the lookup. */
 	if (rpc_param_number(p, "timeout", false, 0, 3600, &timeout, err) < 0)
+		return NULL;
+	vm = vm_param(c, p, err);
+	if (!vm)
 		return NULL;
 	if (vm_state_check(vm->def.name, vm->state, VM_OP_STOP, err) ||
 	    monitor_stop(c->d, vm, timeout, err))
@@ -221,15 +222,16 @@ json_t *method_vm_info(struct rpc_call *c, json_t *p,
 json_t *method_vm_console(struct rpc_call *c, json_t *p,
 			  struct jsonrpc_error *err)
 {
-	struct vm *vm = vm_param(c, p, err);
 	uint64_t offset = 0, max = CONSOLE_READ_DEFAULT;
+	struct vm *vm;
 	json_t *r;
 
-	if (!vm)
-		return NULL;
 	if (rpc_param_u64(p, "offset", false, 0, INT64_MAX, &offset, err) < 0 ||
 	    rpc_param_u64(p, "max_bytes", false, 0, CONSOLE_READ_MAX, &max,
 			  err) < 0)
+		return NULL;
+	vm = vm_param(c, p, err);
+	if (!vm)
 		return NULL;
 	r = console_read(c->d, vm, offset, max, err);
 	if (r)

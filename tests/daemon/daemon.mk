@@ -32,3 +32,7 @@ $(BUILD)/tests/daemon/test_%: $(TOP)/tests/daemon/test_%.c $(DAEMON_SAN_OBJS) $(
 $(DAEMON_TEST_RUNS): run-daemon-%: $(BUILD)/tests/daemon/%
 	@mkdir -p $(SKIFF_RESULTS_DIR)
 	SKIFF_RESULTS=$(SKIFF_RESULTS_DIR)/daemon-$* $<
+
+# The Bats suites of skiffd, skiffctl and the systemd units.
+BATS_SUITES += $(sort $(wildcard $(TOP)/tests/bats/daemon*.bats \
+	$(TOP)/tests/bats/skiffctl*.bats $(TOP)/tests/bats/systemd*.bats))

@@ -1,0 +1,121 @@
+# SPDX-License-Identifier: ISC
+#
+# Shared by the daemon, skiffctl and systemd Bats suites: a private
+# skiffd per test under $BATS_TEST_TMPDIR, bounded waits, and a teardown
+# that leaves no daemon and no monitor behind.
+#
+#   load helpers
+#   load ../daemon/bats_daemon
+
+SKIFFD=$SKIFF_BIN/skiffd
+SKIFFCTL=$SKIFF_BIN/skiffctl
+RPC_PIPE=$SKIFF_TOP/build/tests/daemon/rpc-pipe
+
+# skiffd_paths: the layout of this test's daemon.
+skiffd_paths() {
+	D=$BATS_TEST_TMPDIR/sk
+	SOCK=$D/skiffd.sock
+	STATE=$D/state
+	RUN=$D/run
+	CONF=$D/skiffd.conf
+	SKIFFD_LOG=$D/skiffd.log
+	mkdir -p "$D"
+	[ -f "$CONF" ] || : >"$CONF"
+	export SKIFF_SOCKET=$SOCK
+}
+
+# wait_until SECONDS CMD...: poll CMD every 50 ms until it succeeds.
+wait_until() {
+	local limit=$1 end
+	shift
+	end=$(($(date +%s%N) + limit * 1000000000))
+	until "$@"; do
+		if [ "$(date +%s%N)" -gt "$end" ]; then
+			echo "wait_until: timed out after ${limit}s: $*" >&2
+			return 1
+		fi
+		sleep 0.05
+	done
+}
+
+# start_skiffd [ARGS...]: a foreground skiffd in the background.
+start_skiffd() {
+	skiffd_paths
+	local mon=()
+	if [ -n "${SKIFFD_MONITOR:-}" ]; then
+		mon=(--monitor "$SKIFFD_MONITOR")
+	fi
+	"$SKIFFD" --foreground --config "$CONF" --socket "$SOCK" \
+		--state-dir "$STATE" --run-dir "$RUN" "${mon[@]}" "$@" \
+		>>"$SKIFFD_LOG" 2>&1 &
+	SKIFFD_PID=$!
+	echo "$SKIFFD_PID" >>"$D/skiffd.pids"
+	wait_until 10 ctl_quiet version || {
+		cat "$SKIFFD_LOG" >&2
+		return 1
+	}
+}
+
+ctl_quiet() {
+	"$SKIFFCTL" --socket "$SOCK" "$@" >/dev/null 2>&1
+}
+
+# ctl ARGS...: skiffctl against this test's daemon, bounded in time.
+ctl() {
+	timeout --kill-after=5 "${SKIFF_TIMEOUT:-30}" "$SKIFFCTL" \
+		--socket "$SOCK" "$@"
+}
+
+# vm_field NAME FIELD: one field of vm.info (jq path without the dot).
+vm_field() {
+	ctl --json info "$1" | jq -r ".$2"
+}
+
+vm_state_is() {
+	[ "$(vm_field "$1" state)" = "$2" ]
+}
+
+# wait_state NAME STATE [SECONDS]
+wait_state() {
+	wait_until "${3:-10}" vm_state_is "$1" "$2" || {
+		echo "vm $1 is $(vm_field "$1" state), wanted $2" >&2
+		return 1
+	}
+}
+
+# rpc LINE...: send raw lines on one connection; answers in $output.
+rpc() {
+	run --separate-stderr bash -c \
+		'sock=$1; shift; printf "%s\n" "$@" | "$0" "$sock"' \
+		"$RPC_PIPE" "$SOCK" "$@"
+}
+
+# kill9_skiffd: the daemon dies without any cleanup.
+kill9_skiffd() {
+	kill -9 "$SKIFFD_PID"
+	wait "$SKIFFD_PID" 2>/dev/null || true
+}
+
+# monitor_pids: monitors of this test's daemon (by their control path).
+monitor_pids() {
+	pgrep -f -- "--control=$RUN/" || true
+}
+
+teardown_skiffd() {
+	local pid
+	[ -n "${D:-}" ] || return 0
+	if [ -f "$D/skiffd.pids" ]; then
+		while read -r pid; do
+			kill -9 "$pid" 2>/dev/null || true
+			wait "$pid" 2>/dev/null || true
+		done <"$D/skiffd.pids"
+	fi
+	for pid in $(monitor_pids); do
+		kill -9 "$pid" 2>/dev/null || true
+	done
+	wait_until 5 test -z "$(monitor_pids)" || true
+}
+
+guest() {
+	echo "$SKIFF_GUESTS/$1.hvt"
+}
