@@ -11,8 +11,10 @@ void skiff_halt(int status, const void *cookie)
 	};
 
 	hvt_hypercall(HVT_HYPERCALL_HALT, &arg);
-	/* HALT does not return; if a tender resumes us anyway, `hlt` is
-	 * fatal under hvt and stops it. */
+	/*
+	 * HALT does not return; if a tender resumes us anyway, `hlt` is
+	 * fatal under hvt and stops it.
+	 */
 	for (;;)
 		__asm__ __volatile__("hlt");
 }

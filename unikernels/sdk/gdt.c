@@ -29,8 +29,10 @@ void sdk_gdt_init(void)
 		.base = (uint64_t)(uintptr_t)gdt,
 	};
 
-	/* Reload every segment register from the new table; CS needs a
-	 * far return. */
+	/*
+	 * Reload every segment register from the new table; CS needs a
+	 * far return.
+	 */
 	__asm__ __volatile__(
 		"lgdt %0\n\t"
 		"movw %w1, %%ax\n\t"

@@ -32,6 +32,7 @@ enum skiff_result {
 #define SKIFF_PAGE_SIZE		4096UL
 #define SKIFF_STACK_SIZE	(128UL * 1024)	/* kept free below mem_size */
 #define SKIFF_NSEC_PER_SEC	1000000000ULL
+#define SKIFF_ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 int main(int argc, char **argv);
 

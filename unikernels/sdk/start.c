@@ -28,8 +28,10 @@ void sdk_start(const struct hvt_boot_info *bi)
 	static char *argv[SDK_MAX_ARGS + 1];
 	int argc;
 
-	/* Guest RAM starts zeroed, but zero .bss anyway: cheap, and it
-	 * does not depend on how a loader treats the .bss segment. */
+	/*
+	 * Guest RAM starts zeroed, but zero .bss anyway: cheap, and it
+	 * does not depend on how a loader treats the .bss segment.
+	 */
 	memset(__bss_start, 0, (size_t)(_end - __bss_start));
 	boot_info = bi;
 	sdk_gdt_init();

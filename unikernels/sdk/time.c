@@ -35,7 +35,7 @@ uint64_t skiff_monotonic_ns(void)
 {
 	uint64_t cycles = skiff_rdtsc() - tsc_base;
 
-	return (uint64_t)(((unsigned __int128)cycles * tsc_mult) >> TSC_SHIFT);
+	return (uint64_t)(((__uint128_t)cycles * tsc_mult) >> TSC_SHIFT);
 }
 
 uint64_t skiff_walltime_ns(void)

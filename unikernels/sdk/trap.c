@@ -17,8 +17,16 @@ struct trap_regs {
 	uint64_t ss;
 };
 
-enum { COOKIE_CR2, COOKIE_EC, COOKIE_RIP, COOKIE_CS, COOKIE_RFLAGS,
-       COOKIE_RSP, COOKIE_SS };
+/* Order of the words in the halt cookie (what dumpcore expects). */
+enum {
+	COOKIE_CR2,
+	COOKIE_EC,
+	COOKIE_RIP,
+	COOKIE_CS,
+	COOKIE_RFLAGS,
+	COOKIE_RSP,
+	COOKIE_SS,
+};
 
 /* The ABI wants HVT_HALT_COOKIE_MAX bytes behind a cookie pointer. */
 static uint64_t trap_cookie[HVT_HALT_COOKIE_MAX / sizeof(uint64_t)];

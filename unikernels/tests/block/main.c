@@ -44,8 +44,10 @@ static int pass(int h, const struct skiff_block_info *info, char tag,
 			if (ret != SKIFF_R_OK)
 				return fail("write", b, ret);
 		}
-		/* No need to clear buf: it still holds the previous
-		 * block's lines, which differ from this block's. */
+		/*
+		 * No need to clear buf: it still holds the previous
+		 * block's lines, which differ from this block's.
+		 */
 		ret = skiff_block_read(h, b * bs, buf, bs);
 		if (ret != SKIFF_R_OK)
 			return fail("read", b, ret);

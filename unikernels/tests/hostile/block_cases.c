@@ -76,7 +76,7 @@ void block_bad_handle(void)
 	size_t i;
 
 	disk_handle();
-	for (i = 0; i < sizeof(handles) / sizeof(handles[0]); i++) {
+	for (i = 0; i < SKIFF_ARRAY_SIZE(handles); i++) {
 		arg.handle = handles[i];
 		skiff_printf("hostile: handle %lu: ret=%d\n",
 			     (unsigned long)handles[i],

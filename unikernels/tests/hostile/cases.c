@@ -8,7 +8,7 @@
 #include "hostile.h"
 #include "hypercall.h"
 
-static char msg[] = "hostile payload\n";
+static const char msg[] = "hostile payload\n";
 
 static volatile void *top_of_memory(uint64_t below)
 {

@@ -41,7 +41,7 @@ int main(int argc, char **argv)
 {
 	size_t i;
 
-	for (i = 0; argc == 2 && i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (i = 0; argc == 2 && i < SKIFF_ARRAY_SIZE(cases); i++) {
 		if (strcmp(argv[1], cases[i].name))
 			continue;
 		skiff_printf("hostile: %s\n", cases[i].name);
