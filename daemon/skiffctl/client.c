@@ -130,6 +130,14 @@ json_t *ctl_call(struct ctl *c, const char *method, json_t *params)
 	c->last_code = 0;
 	if (!line || send_line(c, line, len)) {
 		free(line);
+		/* The daemon may have said why before it closed. */
+		if (read_message(c, 200, &msg) > 0 && msg.is_error) {
+			c->last_code = msg.code;
+			out_error("skiffd refused the connection: %s",
+				  msg.message);
+			jsonrpc_message_release(&msg);
+			return NULL;
+		}
 		out_error("sending %s to skiffd: %s", method, strerror(errno));
 		return NULL;
 	}

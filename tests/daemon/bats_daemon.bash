@@ -14,7 +14,7 @@ RPC_PIPE=$SKIFF_TOP/build/tests/daemon/rpc-pipe
 # skiffd_paths: the layout of this test's daemon.
 skiffd_paths() {
 	D=$BATS_TEST_TMPDIR/sk
-	SOCK=$D/skiffd.sock
+	SOCK=${SKIFFD_SOCK:-$D/skiffd.sock}
 	STATE=$D/state
 	RUN=$D/run
 	CONF=$D/skiffd.conf
