@@ -71,10 +71,11 @@ deps:
 check: deps
 	@rm -rf $(BUILD)/results && mkdir -p $(BUILD)/results
 	@$(MAKE) --no-print-directory build-all
-	@$(MAKE) --no-print-directory check-unit
-	@$(MAKE) --no-print-directory check-mmu
-	@$(MAKE) --no-print-directory check-fuzz
-	@$(MAKE) --no-print-directory check-bats
+	@# Every suite runs even when an earlier one fails; check fails if any did.
+	@rc=0; for suite in check-unit check-mmu check-fuzz check-bats; do \
+		$(MAKE) --no-print-directory $$suite || { rc=1; \
+			echo "make check: $$suite FAILED"; }; \
+	done; exit $$rc
 
 check-unit: $(UNIT_RUNS)
 
