@@ -189,12 +189,13 @@ trap_case() {
 	assert_line --index 2 --regexp '^time: wall [0-9]+\.[0-9]{9}$'
 	mono=$(sed -E 's/.*monotonic \+([0-9]+) ms.*/\1/' <<<"${lines[1]}")
 	wall=$(sed -E 's/.*wall \+([0-9]+) ms.*/\1/' <<<"${lines[1]}")
-	# At least the requested 200 ms, not absurdly more, and the TSC
-	# scaling agrees with the host's clock to within 100 ms.
+	# At least the requested 200 ms, not absurdly more (a loaded host
+	# may oversleep), and the TSC scaling agrees with the host's clock
+	# over the same interval to within 100 ms.
 	[ "$mono" -ge 200 ]
-	[ "$mono" -le 1500 ]
+	[ "$mono" -le 5000 ]
 	[ "$wall" -ge 200 ]
-	[ "$wall" -le 1500 ]
+	[ "$wall" -le 5000 ]
 	[ $((mono - wall)) -le 100 ]
 	[ $((wall - mono)) -le 100 ]
 	guest=$(sed -E 's/^time: wall ([0-9]+)\..*/\1/' <<<"${lines[2]}")
@@ -288,15 +289,16 @@ fpu: mxcsr=0x1f80 sum=19"
 @test "counter ticks once a second until killed" {
 	local out=$BATS_TEST_TMPDIR/counter
 	require_guest counter
-	SKIFF_TIMEOUT=3.5 run_monitor_to "$out" --mem=4 "$SKIFF_GUESTS/counter.hvt"
+	SKIFF_TIMEOUT=4.5 run_monitor_to "$out" --mem=4 "$SKIFF_GUESTS/counter.hvt"
 	# Killed by timeout(1), not ended by itself.
 	assert_equal "$status" 124
 	run cat "$out"
 	assert_line --index 0 "tick 1"
 	assert_line --index 1 "tick 2"
 	assert_line --index 2 "tick 3"
+	# One a second: 4 or 5 in 4.5 s, at least 3 if boot was slow.
 	[ "${#lines[@]}" -ge 3 ]
-	[ "${#lines[@]}" -le 5 ]
+	[ "${#lines[@]}" -le 6 ]
 	run awk '$0 != "tick " NR { exit 1 }' "$out"
 	assert_success
 }
@@ -337,4 +339,30 @@ solo5_layout: cmdline \"a b c\"
 solo5_layout: arg 1: a
 solo5_layout: arg 2: b
 solo5_layout: arg 3: c"
+}
+
+@test "--mem is rounded down to a multiple of 2 MiB (9 MiB gives 8)" {
+	require_guest solo5_layout
+	run_monitor_split --mem=9 "$SKIFF_GUESTS/solo5_layout.hvt"
+	assert_success
+	assert_line --index 0 --partial "mem_size=0x800000 "
+}
+
+@test "the smallest memory, 2 MiB, runs a small guest" {
+	require_guest hello
+	run_monitor_split --mem=2 "$SKIFF_GUESTS/hello.hvt" x
+	assert_success
+	assert_output "Hello, world! (hello)
+arg 1: x"
+}
+
+@test "a guest whose .bss does not fit in memory aborts with 255" {
+	local end
+	require_guest solo5_layout
+	# The loader skips the .bss PT_LOAD (no file bytes), so only the
+	# SDK's own check stands between the guest and memory it lacks.
+	end=$(addr_of solo5_layout _end)
+	run_monitor_split --mem=2 "$SKIFF_GUESTS/solo5_layout.hvt"
+	assert_equal "$status" 255
+	assert_output "skiff: panic: not enough memory: image ends at $end, mem_size 0x200000"
 }

@@ -28,6 +28,8 @@ void sdk_start(const struct hvt_boot_info *bi)
 	static char *argv[SDK_MAX_ARGS + 1];
 	int argc;
 
+	/* First, as .bss itself may lie past the end of memory. */
+	check_memory(bi);
 	/*
 	 * Guest RAM starts zeroed, but zero .bss anyway: cheap, and it
 	 * does not depend on how a loader treats the .bss segment.
@@ -37,7 +39,6 @@ void sdk_start(const struct hvt_boot_info *bi)
 	sdk_gdt_init();
 	sdk_idt_init();
 	sdk_time_init(bi->cpu_cycle_freq);
-	check_memory(bi);
 
 	argv[0] = (char *)sdk_app_name;
 	argc = 1 + sdk_cmdline_split((const char *)(uintptr_t)bi->cmdline,
