@@ -36,14 +36,19 @@ static void config_defaults(struct skiffd_config *cfg)
 	cfg->stop_timeout = 10;
 	cfg->start_timeout = 10;
 	/* The monitor installed next to skiffd. */
+	/* The monitor next to skiffd, or in ../bin when skiffd is in sbin. */
+	strcpy(cfg->monitor_path, "/usr/local/bin/skiff-monitor");
 	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n > 0) {
-		exe[n] = '\0';
-		snprintf(cfg->monitor_path, sizeof(cfg->monitor_path),
-			 "%s/skiff-monitor", dirname(exe));
-	} else {
+	if (n <= 0)
+		return;
+	exe[n] = '\0';
+	snprintf(cfg->monitor_path, sizeof(cfg->monitor_path),
+		 "%s/skiff-monitor", dirname(exe));
+	if (access(cfg->monitor_path, X_OK) &&
+	    snprintf(cfg->monitor_path, sizeof(cfg->monitor_path),
+		     "%s/../bin/skiff-monitor", exe) >=
+	    (int)sizeof(cfg->monitor_path))
 		strcpy(cfg->monitor_path, "/usr/local/bin/skiff-monitor");
-	}
 }
 
 static int set_string(char *dst, size_t size, const char *key,

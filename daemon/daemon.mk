@@ -32,3 +32,25 @@ $(OBJ)/skiffctl/%.o: $(TOP)/daemon/skiffctl/%.c $(SKIFFCTL_HDRS)
 $(BIN)/skiffctl: $(SKIFFCTL_OBJS) $(API_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_LDFLAGS) -o $@ $(SKIFFCTL_OBJS) $(API_LIB) $(API_LDLIBS)
+
+# make install: skiffd, skiffctl, the systemd units, the config example,
+# the sysusers.d group and the man pages.
+SYSTEMD_UNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR     ?= $(PREFIX)/lib/sysusers.d
+MANDIR          ?= $(PREFIX)/share/man
+
+INSTALL_TARGETS += install-daemon
+.PHONY: install-daemon
+install-daemon: $(BIN)/skiffd $(BIN)/skiffctl
+	install -D -m 0755 $(BIN)/skiffd $(DESTDIR)$(PREFIX)/sbin/skiffd
+	install -D -m 0755 $(BIN)/skiffctl $(DESTDIR)$(PREFIX)/bin/skiffctl
+	install -d $(DESTDIR)$(SYSTEMD_UNITDIR)
+	sed 's|@SBINDIR@|$(PREFIX)/sbin|g' $(TOP)/systemd/skiffd.service.in \
+		>$(DESTDIR)$(SYSTEMD_UNITDIR)/skiffd.service
+	chmod 0644 $(DESTDIR)$(SYSTEMD_UNITDIR)/skiffd.service
+	install -m 0644 $(TOP)/systemd/skiffd.socket $(DESTDIR)$(SYSTEMD_UNITDIR)/skiffd.socket
+	install -D -m 0644 $(TOP)/systemd/skiff.sysusers $(DESTDIR)$(SYSUSERSDIR)/skiff.conf
+	install -D -m 0644 $(TOP)/systemd/skiffd.conf $(DESTDIR)$(PREFIX)/share/doc/skiff/skiffd.conf.example
+	install -D -m 0644 $(TOP)/man/skiffd.8 $(DESTDIR)$(MANDIR)/man8/skiffd.8
+	install -D -m 0644 $(TOP)/man/skiff-monitor.8 $(DESTDIR)$(MANDIR)/man8/skiff-monitor.8
+	install -D -m 0644 $(TOP)/man/skiffctl.1 $(DESTDIR)$(MANDIR)/man1/skiffctl.1

@@ -393,6 +393,26 @@ static int resolve_group(struct skiffd *d)
 	return 0;
 }
 
+/*
+ * Under socket activation systemd set the socket's group (SocketGroup=);
+ * its members are the ones to let in when no socket_group is configured.
+ */
+static gid_t activated_socket_gid(int fd)
+{
+	struct sockaddr_un sa;
+	socklen_t len = sizeof(sa);
+	struct stat st;
+
+	memset(&sa, 0, sizeof(sa));
+	if (getsockname(fd, (struct sockaddr *)&sa, &len) ||
+	    sa.sun_family != AF_UNIX || !sa.sun_path[0] ||
+	    stat(sa.sun_path, &st))
+		return (gid_t)-1;
+	log_info("socket %s: group %d from systemd", sa.sun_path,
+		 (int)st.st_gid);
+	return st.st_gid;
+}
+
 static int bind_socket(struct skiffd *d)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -434,6 +454,8 @@ int rpc_server_start(struct skiffd *d)
 		return -1;
 	fd = sd_listen_socket();
 	d->socket_activated = fd >= 0;
+	if (d->socket_activated && d->socket_gid == (gid_t)-1)
+		d->socket_gid = activated_socket_gid(fd);
 	if (fd < 0)
 		fd = bind_socket(d);
 	if (fd < 0)
