@@ -26,6 +26,18 @@ $(eval $(call skiff_image,fpu,$(UK_TESTS)/fpu,,$(SDK_FPU_CFLAGS)))
 # Solo5's own program-header layout, to prove foreign layouts load.
 $(eval $(call skiff_image,solo5_layout,$(UK_TESTS)/solo5_layout,,,$(UK_TESTS)/solo5_layout/solo5.lds))
 
+# tiny: no SDK, no C; its own hand-written notes and a single segment.
+TINY_DIR := $(UK_TESTS)/tiny
+$(OBJ)/unikernels/tiny/tiny.o: $(TINY_DIR)/tiny.S
+	@mkdir -p $(@D)
+	$(CC) -c -o $@ $<
+
+$(GUEST_OUT)/tiny.hvt: $(OBJ)/unikernels/tiny/tiny.o $(TINY_DIR)/tiny.lds
+	@mkdir -p $(@D)
+	$(CC) $(SDK_LDFLAGS) -T $(TINY_DIR)/tiny.lds -o $@ $<
+
+ALL_TARGETS += $(GUEST_OUT)/tiny.hvt
+
 BATS_SUITES += $(wildcard $(TOP)/tests/bats/guests.bats \
 	$(TOP)/tests/bats/hostile.bats $(TOP)/tests/bats/net.bats \
 	$(TOP)/tests/bats/sdk_abi.bats)

@@ -64,6 +64,23 @@ arg 2: b
 arg 3: c"
 }
 
+@test "hello: options after the kernel file are the guest's arguments" {
+	require_guest hello
+	run_monitor_split --mem=8 "$SKIFF_GUESTS/hello.hvt" --mem=2 -- -x
+	assert_success
+	assert_output "Hello, world! (hello)
+arg 1: --mem=2
+arg 2: --
+arg 3: -x"
+}
+
+@test "tiny: a hand-written image (one R+X segment, no stack) prints and exits 7" {
+	require_guest tiny
+	run_monitor_split --mem=2 "$SKIFF_GUESTS/tiny.hvt"
+	assert_equal "$status" 7
+	assert_output "tiny"
+}
+
 @test "quiet prints nothing and exits 0" {
 	require_guest quiet
 	run_monitor_split --mem=4 "$SKIFF_GUESTS/quiet.hvt"
