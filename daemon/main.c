@@ -51,9 +51,13 @@ static int make_dirs(struct skiffd *d)
 static void signal_cb(evutil_socket_t sig, short what, void *arg)
 {
 	struct skiffd *d = arg;
+	unsigned int active = 0;
+	struct vm *vm;
 
-	log_info("signal %d: exiting; %u vms keep running as they are",
-		 (int)sig, d->nvms);
+	for (vm = d->vms; vm; vm = vm->next)
+		active += vm_state_active(vm->state);
+	log_info("signal %d: exiting; %u running guests keep running",
+		 (int)sig, active);
 	event_base_loopbreak(d->base);
 }
 
