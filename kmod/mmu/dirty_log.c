@@ -110,8 +110,11 @@ int mmu_dirty_log_enable(struct mmu *mmu, int slot, u64 base_gfn,
 	/* Huge mappings cannot be logged per 4K page: refault as 4K. */
 	if (mmu->cfg.kind != MMU_KIND_SHADOW)
 		tdp_zap_range(mmu, base_gfn, base_gfn + npages, true);
-	for (gfn = base_gfn; gfn < base_gfn + npages; gfn++)
+	for (gfn = base_gfn; gfn < base_gfn + npages; gfn++) {
+		if (gfn % 4096 == 4095)
+			mmu->ops->yield(mmu->ctx);
 		dirty_log_write_protect(mmu, gfn);
+	}
 	mmu_flush_if_needed(mmu);
 	return 0;
 }

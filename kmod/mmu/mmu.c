@@ -93,6 +93,8 @@ void mmu_destroy(struct mmu *mmu)
  */
 int mmu_set_paging(struct mmu *mmu, const struct mmu_paging *pg)
 {
+	int r;
+
 	mmu->pg = *pg;
 	if (mmu->pg.mode == MMU_MODE_NPT) {
 		/* The CPU walks an NPT with user accesses, no SMEP/SMAP. */
@@ -103,12 +105,14 @@ int mmu_set_paging(struct mmu *mmu, const struct mmu_paging *pg)
 	mmu->paging_set = true;
 	if (!is_shadow(mmu))
 		return 0;
-	if (shadow_load_root(mmu))
-		return -1;
-	unsync_sync_roots(mmu);
+	/* The guest's TLB is flushed even if no root can be built now. */
+	mmu->need_flush = true;
+	r = shadow_load_root(mmu);
+	if (!r)
+		unsync_sync_roots(mmu);
 	mmu->need_flush = true;
 	mmu_flush_if_needed(mmu);
-	return 0;
+	return r;
 }
 
 u64 mmu_root_hpa(struct mmu *mmu)
@@ -165,6 +169,9 @@ static void shadow_zap_range(struct mmu *mmu, u64 start, u64 end)
 	for (gfn = start; gfn < end; gfn++) {
 		struct mmu_page *sp;
 
+		/* Large slots: let the host schedule now and then. */
+		if (gfn % 4096 == 4095)
+			mmu->ops->yield(mmu->ctx);
 		mmu_rmap_zap_gfn(mmu, gfn);
 		while ((sp = mmu_hmap_get(&mmu->sp_by_gfn, gfn)))
 			shadow_zap_page(mmu, sp);

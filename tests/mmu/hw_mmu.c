@@ -57,6 +57,8 @@ int hw_walk_shadow(struct sim *s, u64 va, u64 *hfn, u8 *allow,
 	struct mmu_paging hw;
 
 	hw_paging(s, &hw);
+	if (!hpa)
+		return -3;	/* no root: the MMU is out of memory */
 	for (; level >= 1; level--) {
 		u64 *t = sim_table(s, hpa), e;
 		bool large;
@@ -315,6 +317,10 @@ static int shadow_step(struct sim *s, u64 va, int kind, u64 val, u32 len,
 	if (rc == -2) {
 		snprintf(s->err, sizeof(s->err),
 			 "shadow table pointer outside table pages");
+		res->out = SIM_NOMEM;
+		return 0;
+	}
+	if (rc == -3) {
 		res->out = SIM_NOMEM;
 		return 0;
 	}

@@ -166,7 +166,10 @@ int sim_check_tables(struct sim *s, sim_allowed_fn allowed, void *ctx)
 		c.hw.smep = s->pg.smep;
 		c.hw.smap = s->pg.smap;
 	}
-	if (s->kind == MMU_KIND_SHADOW) {
+	if (s->kind == MMU_KIND_SHADOW && !mmu_root_hpa(s->mmu)) {
+		if (!s->oom_seed)
+			return fail(s, "no shadow root", 0, 0);
+	} else if (s->kind == MMU_KIND_SHADOW) {
 		if (shadow_tree(&c, mmu_root_hpa(s->mmu),
 				mmu_root_level(s->mmu), 0, true, true, false))
 			return -1;

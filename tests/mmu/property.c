@@ -193,6 +193,31 @@ static u64 physmap_va(struct world *w, u64 gpa)
 }
 
 /*
+ * With no stale translation in play, a completed access went through
+ * the current gptes: the leaf's A bit, and D for a write, must be set
+ * (by the MMU's walker in shadow mode, by the CPU in TDP mode).
+ */
+static int check_ad(struct world *w, u64 va, int kind)
+{
+	int i = univ_index(w, va);
+	struct ref_result r;
+	u64 leaf;
+
+	if (i < 0 || w->stale[i].n || w->stale[i].overflow ||
+	    w->s.pg.mode == MMU_MODE_OFF)
+		return 0;
+	ref_now(w, va, &r);
+	if (r.status != REF_OK || !r.nr)
+		return 0;
+	leaf = r.pte[r.nr - 1];
+	if (!(leaf & GPT_A) ||
+	    ((kind == K_SW || kind == K_UW) && !(leaf & GPT_D)))
+		return fail_at(w, "access at %llx left gpte %llx without A/D",
+			       va, leaf);
+	return 0;
+}
+
+/*
  * check_access - judge one completed guest access against the guest's
  * tables now (faults and emulation see the current tables) or, for a
  * completed access, also the stale translations.
@@ -216,7 +241,7 @@ static int check_access(struct world *w, u64 va, int kind,
 		if (!allowed_cb(w, va, res->gfn, 1 << kind))
 			return fail_at(w, "access at %llx: gfn/kind/ref allow %llx not allowed",
 				       va, res->gfn << 16 | kind << 8 | r.allow);
-		return 0;
+		return check_ad(w, va, kind);
 	case SIM_PF:
 		if (r.status == REF_OK && (r.allow & (1 << kind)))
 			return fail_at(w, "#PF ec %llx at %llx but guest allows",
@@ -235,6 +260,10 @@ static int check_access(struct world *w, u64 va, int kind,
 			return fail_at(w, "MMIO exit for memory gpa %llx (%llx)",
 				       res->gpa, kind);
 		return 0;
+	case SIM_NOMEM:
+		if (w->s.oom_seed)
+			return 0;
+		return fail_at(w, "out of memory at %llx (%llx)", va, kind);
 	default:
 		return fail_at(w, "access outcome %llx at %llx", res->out, va);
 	}
@@ -272,6 +301,8 @@ static int guest_pt_write(void *ctx, u64 gpa, u64 val, u32 len)
 	w->s.table_write = true;
 	sim_do_access(&w->s, physmap_va(w, gpa), K_SW, val, len, &res);
 	w->s.table_write = false;
+	if (res.out == SIM_NOMEM && w->s.oom_seed && !w->s.err[0])
+		return 0;
 	if (w->s.err[0] || res.out != SIM_OK)
 		return fail_at(w, "page-table write at %llx: outcome/ec %llx",
 			       gpa, res.out * 0x10000 + res.ec);
@@ -377,9 +408,8 @@ static int load_cr3(struct world *w, int which)
 {
 	struct mmu_paging pg = w->s.pg;
 
-	if (pg.mode == MMU_MODE_OFF)
-		return sim_set_paging(&w->s, &pg);
-	pg.cr3 = w->roots[which];
+	if (pg.mode != MMU_MODE_OFF)
+		pg.cr3 = w->roots[which];
 	if (pg.mode == MMU_MODE_PAE) {
 		int i;
 
@@ -392,7 +422,7 @@ static int load_cr3(struct world *w, int which)
 	}
 	w->cur = which;
 	clear_stale(w, -1);
-	if (sim_set_paging(&w->s, &pg))
+	if (sim_set_paging(&w->s, &pg) && !w->s.oom_seed)
 		return fail_at(w, "set_paging failed %llx%llx", 0, 0);
 	return 0;
 }
@@ -422,7 +452,7 @@ static int ev_mode(struct world *w, const struct event *e)
 		break;
 	}
 	clear_stale(w, -1);
-	if (sim_set_paging(&w->s, &pg))
+	if (sim_set_paging(&w->s, &pg) && !w->s.oom_seed)
 		return fail_at(w, "set_paging failed %llx%llx", 0, 0);
 	return 0;
 }
@@ -481,10 +511,12 @@ static int ev_dirty(struct world *w, const struct event *e)
 		if (sl->logging)
 			return 0;
 		memset(sl->truth, 0, words * 8);
+		if (mmu_dirty_log_enable(w->s.mmu, id, sl->base_gfn,
+					 sl->npages))
+			return w->s.oom_seed ? 0 :
+			       fail_at(w, "enable failed %llx%llx", 0, 0);
 		sl->logging = true;
-		return mmu_dirty_log_enable(w->s.mmu, id, sl->base_gfn,
-					    sl->npages) ?
-		       fail_at(w, "enable failed %llx%llx", 0, 0) : 0;
+		return 0;
 	case 1:
 		if (!sl->logging || check_dirty(w, id))
 			return -(w->failed);
@@ -658,11 +690,16 @@ static int setup(struct world *w, u64 seed, bool unsync)
 	u32 max_sp = 16 + rng_next(&rng) % 48;
 	struct mmu_paging pg = { .mode = mode, .wp = true, .pse = true };
 
+	u64 oom = rng_next(&rng);
+
 	if (mode == MMU_MODE_NPT)
 		kind = MMU_KIND_SHADOW;
 	memset(w, 0, sizeof(*w));
 	if (sim_init(&w->s, kind, unsync, max_sp))
 		return -1;
+	/* One sequence in eight runs short of memory. */
+	if (oom % 8 == 0)
+		w->s.oom_seed = oom | 1;
 	if (sim_add_slot(&w->s, 0, 0, 64, false, false) ||
 	    sim_add_slot(&w->s, 1, SLOT1_GFN, 512, false, true) ||
 	    sim_add_slot(&w->s, 2, SLOT2_GFN, 16, false, false))

@@ -108,12 +108,27 @@ void *sim_table(struct sim *s, u64 hpa)
 	return s->tables[i];
 }
 
+/* Fault injection: about one allocation in 32 fails. */
+static bool sim_oom(struct sim *s)
+{
+	u64 z;
+
+	if (!s->oom_seed)
+		return false;
+	z = (s->oom_seed += 0x9e3779b97f4a7c15ULL);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return ((z ^ (z >> 31)) & 31) == 0;
+}
+
 static void *op_alloc_table(void *ctx, u64 *hpa)
 {
 	struct sim *s = ctx;
 	void *t;
 	u64 i;
 
+	if (sim_oom(s))
+		return NULL;
 	for (i = 0; i < s->nr_tables && s->tables[i]; i++)
 		;
 	if (i == s->cap_tables) {
@@ -157,7 +172,7 @@ static void op_free_table(void *ctx, void *table, u64 hpa)
 static void *op_zalloc(void *ctx, size_t size)
 {
 	struct sim *s = ctx;
-	void *p = calloc(1, size);
+	void *p = sim_oom(s) ? NULL : calloc(1, size);
 
 	if (p)
 		s->heap_bytes += malloc_usable_size(p);
@@ -236,6 +251,7 @@ static void op_flush_tlb(void *ctx)
 
 static void op_yield(void *ctx)
 {
+	((struct sim *)ctx)->yields++;
 }
 
 static const struct mmu_host_ops sim_ops = {

@@ -50,9 +50,11 @@ struct sim {
 	u64 nr_tables, cap_tables;
 	u64 live_tables;
 	u64 heap_bytes;		/* MMU bookkeeping allocated */
+	u64 oom_seed;		/* nonzero: fail some allocations */
 	u64 next_host_hfn;
 	struct sim_tlb tlb[SIM_TLB_SIZE];
 	u64 flushes;
+	u64 yields;
 	u64 tlb_fill_gen;
 	char err[256];		/* first invariant violation */
 	u64 benign_lo, benign_hi;	/* data writes here keep contents */
