@@ -6,7 +6,7 @@
  *
  * Differences from solo5-hvt, on purpose: the data buffer is checked
  * before the handle and bounds (a guest pointer out of range is fatal
- * whatever else is wrong), and a host I/O error returns SOLO5_R_EUNSPEC
+ * whatever else is wrong), and a host I/O error returns HVT_R_EUNSPEC
  * to the guest instead of killing the VM, so a failing disk can be
  * handled by the application.
  */
@@ -116,7 +116,7 @@ static int block_io(int fd, uint8_t *p, uint64_t len, uint64_t off,
 static enum hc_result block_call(struct vm *vm, uint64_t gpa,
 				 unsigned int nr, bool write_op)
 {
-	struct hvt_hc_block_io a;
+	struct hvt_hc_block a;
 	const struct vm_device *d;
 	int rc;
 
@@ -125,7 +125,7 @@ static enum hc_result block_call(struct vm *vm, uint64_t gpa,
 		return HC_FATAL;
 	d = block_dev(vm, a.handle);
 	if (!d || !block_bounds_ok(d, a.offset, a.len)) {
-		a.ret = SOLO5_R_EINVAL;
+		a.ret = HVT_R_EINVAL;
 	} else {
 		rc = block_io(d->fd, guest_ptr(&vm->mem, a.data), a.len,
 			      a.offset, write_op);
@@ -135,7 +135,7 @@ static enum hc_result block_call(struct vm *vm, uint64_t gpa,
 				 write_op ? "write" : "read",
 				 (unsigned long long)a.len,
 				 (unsigned long long)a.offset, strerror(-rc));
-		a.ret = rc ? SOLO5_R_EUNSPEC : SOLO5_R_OK;
+		a.ret = rc ? HVT_R_EUNSPEC : HVT_R_OK;
 		if (!rc)
 			__atomic_add_fetch(write_op ?
 					   &vm->counters.block_write_bytes :

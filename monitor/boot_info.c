@@ -29,7 +29,7 @@ int boot_info_write(struct vm *vm, const struct elf_image *img,
 	if (cmd_gpa + HVT_CMDLINE_SIZE > HVT_GUEST_MIN_BASE ||
 	    cmd_len > HVT_CMDLINE_SIZE) {
 		mon_err("boot info does not fit below 0x%llx",
-			HVT_GUEST_MIN_BASE);
+			(unsigned long long)HVT_GUEST_MIN_BASE);
 		return -1;
 	}
 	memcpy(guest_ptr(m, X86_BOOT_INFO_GPA), &bi, sizeof(bi));

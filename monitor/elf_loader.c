@@ -83,7 +83,7 @@ static int check_load_bounds(struct elf_ctx *c, const Elf64_Phdr *ph,
 	if (ph->p_vaddr < HVT_GUEST_MIN_BASE)
 		return elf_error(c, "segment %zu: address 0x%llx below 0x%llx",
 				 idx, (unsigned long long)ph->p_vaddr,
-				 HVT_GUEST_MIN_BASE);
+				 (unsigned long long)HVT_GUEST_MIN_BASE);
 	if (a == 0 || (a & (a - 1)) || a > GUEST_LARGE_PAGE)
 		return elf_error(c,
 				 "segment %zu: alignment 0x%llx not a power of two up to 2 MiB",
@@ -213,7 +213,7 @@ static int read_notes(struct elf_ctx *c, const Elf64_Phdr *ph, size_t n,
 {
 	struct note_want abi = { SOLO5_NOTE_ABI, SOLO5_ABI_DESC_MAX, 4,
 				 "ABI1", NULL, 0 };
-	struct note_want mft = { SOLO5_NOTE_MANIFEST, SOLO5_MFT_DESC_MAX, 8,
+	struct note_want mft = { SOLO5_NOTE_MFT, SOLO5_MFT_DESC_MAX, 8,
 				 "MFT1", NULL, 0 };
 	size_t i;
 

@@ -2,6 +2,10 @@
 # skiff-monitor, and a sanitizer build of it for the hostile-guest runs.
 
 MONITOR_SRCS := $(wildcard monitor/*.c)
+# The hvt ABI has one definition, the SDK's public hvt_abi.h, shared by
+# guests and the monitor so the two sides cannot drift apart.
+MONITOR_CPPFLAGS := -Imonitor -I$(TOP)/unikernels/sdk $(API_CPPFLAGS)
+MONITOR_HDRS := monitor/*.h $(TOP)/unikernels/sdk/hvt_abi.h $(API_HDRS)
 MONITOR_OBJS := $(MONITOR_SRCS:%.c=$(OBJ)/%.o)
 MONITOR_SAN_OBJS := $(MONITOR_SRCS:%.c=$(OBJ)/san/%.o)
 MONITOR_LIBS := -lseccomp -ljansson -lpthread
@@ -10,13 +14,13 @@ MONITOR_CORE_SRCS := monitor/options.c monitor/elf_loader.c \
 
 ALL_TARGETS += $(BIN)/skiff-monitor $(BUILD)/san/bin/skiff-monitor
 
-$(OBJ)/monitor/%.o: monitor/%.c monitor/*.h $(API_HDRS)
+$(OBJ)/monitor/%.o: monitor/%.c $(MONITOR_HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(HOST_CFLAGS) -Imonitor $(API_CPPFLAGS) -MMD -c $< -o $@
+	$(CC) $(HOST_CFLAGS) $(MONITOR_CPPFLAGS) -MMD -c $< -o $@
 
-$(OBJ)/san/monitor/%.o: monitor/%.c monitor/*.h $(API_HDRS)
+$(OBJ)/san/monitor/%.o: monitor/%.c $(MONITOR_HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(SAN_CFLAGS) -DSKIFF_SANITIZE -Imonitor $(API_CPPFLAGS) -c $< -o $@
+	$(CC) $(SAN_CFLAGS) -DSKIFF_SANITIZE $(MONITOR_CPPFLAGS) -c $< -o $@
 
 # Static (static-pie): exec is a large part of a short VM's start-up on
 # these hosts, and dynamic loading of libseccomp and jansson costs about

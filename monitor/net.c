@@ -6,7 +6,7 @@
  * create a new tap, which is not what an operator asked for.
  *
  * As for block devices, host-side I/O errors (a tap taken down, a frame
- * the tap refuses) come back to the guest as SOLO5_R_EUNSPEC instead of
+ * the tap refuses) come back to the guest as HVT_R_EUNSPEC instead of
  * ending the VM; guest pointers out of range remain fatal.
  */
 #include <errno.h>
@@ -144,7 +144,7 @@ enum hc_result hc_net_write(struct vm *vm, uint64_t gpa)
 {
 	const unsigned int nr = HVT_HYPERCALL_NET_WRITE;
 	const struct vm_device *d;
-	struct hvt_hc_net_io a;
+	struct hvt_hc_net a;
 	ssize_t n;
 
 	if (hc_args_inout(vm, nr, gpa, &a, sizeof(a)) ||
@@ -152,16 +152,16 @@ enum hc_result hc_net_write(struct vm *vm, uint64_t gpa)
 		return HC_FATAL;
 	d = net_dev(vm, a.handle);
 	if (!d) {
-		a.ret = SOLO5_R_EINVAL;
+		a.ret = HVT_R_EINVAL;
 	} else {
 		n = write(d->fd, guest_ptr(&vm->mem, a.data), a.len);
 		if (n == (ssize_t)a.len) {
-			a.ret = SOLO5_R_OK;
+			a.ret = HVT_R_OK;
 			__atomic_add_fetch(&vm->counters.net_tx_bytes, n,
 					   __ATOMIC_RELAXED);
 		} else {
-			a.ret = (n < 0 && errno == EAGAIN) ? SOLO5_R_AGAIN :
-							     SOLO5_R_EUNSPEC;
+			a.ret = (n < 0 && errno == EAGAIN) ? HVT_R_AGAIN :
+							     HVT_R_EUNSPEC;
 		}
 	}
 	return hc_args_out(vm, nr, gpa, &a, sizeof(a)) ? HC_FATAL :
@@ -172,7 +172,7 @@ enum hc_result hc_net_read(struct vm *vm, uint64_t gpa)
 {
 	const unsigned int nr = HVT_HYPERCALL_NET_READ;
 	const struct vm_device *d;
-	struct hvt_hc_net_io a;
+	struct hvt_hc_net a;
 	ssize_t n;
 
 	if (hc_args_inout(vm, nr, gpa, &a, sizeof(a)) ||
@@ -180,18 +180,18 @@ enum hc_result hc_net_read(struct vm *vm, uint64_t gpa)
 		return HC_FATAL;
 	d = net_dev(vm, a.handle);
 	if (!d) {
-		a.ret = SOLO5_R_EINVAL;
+		a.ret = HVT_R_EINVAL;
 	} else {
 		n = read(d->fd, guest_ptr(&vm->mem, a.data), a.len);
 		if (n > 0) {
 			a.len = n;
-			a.ret = SOLO5_R_OK;
+			a.ret = HVT_R_OK;
 			__atomic_add_fetch(&vm->counters.net_rx_bytes, n,
 					   __ATOMIC_RELAXED);
 		} else if (n == 0 || errno == EAGAIN || errno == EINTR) {
-			a.ret = SOLO5_R_AGAIN;
+			a.ret = HVT_R_AGAIN;
 		} else {
-			a.ret = SOLO5_R_EUNSPEC;
+			a.ret = HVT_R_EUNSPEC;
 		}
 	}
 	return hc_args_out(vm, nr, gpa, &a, sizeof(a)) ? HC_FATAL :

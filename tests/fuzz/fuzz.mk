@@ -15,9 +15,9 @@ FUZZ_FLAGS   := -std=gnu11 -O1 -g -D_GNU_SOURCE $(WARN) \
 ALL_TARGETS += $(FUZZ_BIN)
 FUZZ_RUNS   += fuzz-elf-smoke
 
-$(FUZZ_BIN): $(FUZZ_SRCS) monitor/*.h
+$(FUZZ_BIN): $(FUZZ_SRCS) $(MONITOR_HDRS)
 	@mkdir -p $(@D)
-	$(CLANG) $(FUZZ_FLAGS) -Imonitor -o $@ $(FUZZ_SRCS)
+	$(CLANG) $(FUZZ_FLAGS) $(MONITOR_CPPFLAGS) -o $@ $(FUZZ_SRCS)
 
 .PHONY: fuzz-elf-smoke fuzz-elf-long
 fuzz-elf-smoke fuzz-elf-long: $(FUZZ_BIN) build-all

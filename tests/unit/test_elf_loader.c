@@ -74,7 +74,7 @@ static void build_notes(struct img *i)
 	a[6] = HVT_ABI_VERSION;
 	m[0] = 6;
 	m[1] = 4 + sizeof(struct mft) + MFT_ENTRIES * sizeof(struct mft_entry);
-	m[2] = SOLO5_NOTE_MANIFEST;
+	m[2] = SOLO5_NOTE_MFT;
 	memcpy(&m[3], "Solo5\0\0", 8);
 	mf->version = MFT_VERSION;
 	mf->entries = MFT_ENTRIES;

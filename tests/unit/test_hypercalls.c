@@ -177,7 +177,7 @@ TEST(puts_buffer_boundaries)
 static int block_call(unsigned int nr, uint64_t handle, uint64_t off,
 		      uint64_t data, uint64_t len, enum hc_result *r)
 {
-	struct hvt_hc_block_io a = { .handle = handle, .offset = off,
+	struct hvt_hc_block a = { .handle = handle, .offset = off,
 				     .data = data, .len = len, .ret = -1 };
 
 	put(ARGS, &a, sizeof(a));
@@ -193,23 +193,23 @@ TEST(block_bounds_and_data)
 	vm_setup();
 	memset(guest_ptr(&vm.mem, DATA), 0xab, 512);
 	CHECK(block_call(HVT_HYPERCALL_BLOCK_WRITE, 1, DISK_SIZE - 512, DATA,
-			 512, &r) == SOLO5_R_OK && r == HC_CONTINUE);
+			 512, &r) == HVT_R_OK && r == HC_CONTINUE);
 	memset(guest_ptr(&vm.mem, DATA), 0, 512);
 	CHECK(block_call(HVT_HYPERCALL_BLOCK_READ, 1, DISK_SIZE - 512, DATA,
-			 512, &r) == SOLO5_R_OK);
+			 512, &r) == HVT_R_OK);
 	CHECK(((uint8_t *)guest_ptr(&vm.mem, DATA))[511] == 0xab);
 	CHECK(block_call(HVT_HYPERCALL_BLOCK_READ, 1, DISK_SIZE - 511, DATA,
-			 512, &r) == SOLO5_R_EINVAL && r == HC_CONTINUE);
+			 512, &r) == HVT_R_EINVAL && r == HC_CONTINUE);
 	CHECK(block_call(HVT_HYPERCALL_BLOCK_READ, 1, DISK_SIZE, DATA, 0,
-			 &r) == SOLO5_R_EINVAL);
+			 &r) == HVT_R_EINVAL);
 	CHECK(block_call(HVT_HYPERCALL_BLOCK_READ, 1, ~0ull - 100, DATA, 512,
-			 &r) == SOLO5_R_EINVAL);
+			 &r) == HVT_R_EINVAL);
 	CHECK(block_call(HVT_HYPERCALL_BLOCK_READ, 0, 0, DATA, 512, &r) ==
-	      SOLO5_R_EINVAL);
+	      HVT_R_EINVAL);
 	CHECK(block_call(HVT_HYPERCALL_BLOCK_READ, 2, 0, DATA, 512, &r) ==
-	      SOLO5_R_EINVAL);
+	      HVT_R_EINVAL);
 	CHECK(block_call(HVT_HYPERCALL_BLOCK_READ, 1ull << 40, 0, DATA, 512,
-			 &r) == SOLO5_R_EINVAL);
+			 &r) == HVT_R_EINVAL);
 	/* guest pointers out of range are fatal, whatever else */
 	block_call(HVT_HYPERCALL_BLOCK_READ, 1, 0, MEM - 512, 512, &r);
 	CHECK(r == HC_FATAL);
@@ -220,7 +220,7 @@ TEST(block_bounds_and_data)
 	CHECK(r == HC_FATAL);
 	/* but writing from it is just reading guest memory */
 	CHECK(block_call(HVT_HYPERCALL_BLOCK_WRITE, 1, 0, 0x100000, 512,
-			 &r) == SOLO5_R_OK);
+			 &r) == HVT_R_OK);
 	CHECK_EQ_U64(vm.counters.block_write_bytes, 1024);
 	vm_teardown();
 }

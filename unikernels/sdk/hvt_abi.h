@@ -2,6 +2,8 @@
 /*
  * The Solo5 hvt guest ABI (x86_64), as described in HVT_ABI.md.
  *
+ * The one definition of the ABI in skiff: guests built with the SDK and
+ * skiff-monitor both include this file, so the two sides cannot drift.
  * Written from the layout facts alone: every size and offset below is
  * checked at compile time, so a mistake here breaks the build instead of
  * talking to the monitor with a wrong struct.
@@ -28,6 +30,8 @@
 #define SOLO5_NOTE_NAMESZ	6
 #define SOLO5_NOTE_ABI		0x31494241U
 #define SOLO5_NOTE_MFT		0x3154464dU
+#define SOLO5_ABI_DESC_MAX	32	/* largest n_descsz a tender accepts */
+#define SOLO5_MFT_DESC_MAX	6668	/* 4 + 8 + 104 * 64 */
 
 enum hvt_hypercall {
 	HVT_HYPERCALL_WALLTIME = 1,
@@ -126,13 +130,31 @@ struct mft_entry {
 		struct mft_net_basic net_basic;
 	} u;
 	uint64_t host_private;	/* the tender's hostfd or pointer */
-	bool attached;
+	/*
+	 * A byte, not a bool: tenders parse manifests from untrusted image
+	 * files, where any value may appear.
+	 */
+	uint8_t attached;
 };
 
 struct mft {
 	uint32_t version;
 	uint32_t entries;
 	struct mft_entry e[];
+};
+
+/*
+ * The halt cookie of a guest stopped by a CPU exception: the trap frame,
+ * in the order a tender's dumpcore expects.
+ */
+struct hvt_trap_frame {
+	uint64_t cr2;
+	uint64_t error_code;
+	uint64_t rip;
+	uint64_t cs;
+	uint64_t rflags;
+	uint64_t rsp;
+	uint64_t ss;
 };
 
 /* Header of a Solo5 note: Elf64_Nhdr plus the name padded to 8 bytes. */
@@ -189,6 +211,7 @@ HVT_ASSERT_LAYOUT(mft_entry, u.net_basic.mtu, 78);
 HVT_ASSERT_LAYOUT(mft_entry, host_private, 88);
 HVT_ASSERT_LAYOUT(mft_entry, attached, 96);
 _Static_assert(sizeof(struct mft) == 8, "mft header size");
+_Static_assert(sizeof(struct hvt_trap_frame) == 56, "trap frame size");
 _Static_assert(sizeof(struct solo5_note_header) == 20, "note header size");
 _Static_assert(sizeof(struct solo5_abi_note) == 36, "abi note size");
 
