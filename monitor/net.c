@@ -140,60 +140,53 @@ static const struct vm_device *net_dev(struct vm *vm, uint64_t handle)
 	return &vm->dev[handle];
 }
 
-enum hc_result hc_net_write(struct vm *vm, uint64_t gpa)
+/* One frame to or from the tap; fills a->ret (and a->len for reads). */
+static void net_io(struct vm *vm, const struct vm_device *d,
+		   struct hvt_hc_net *a, bool write_op)
 {
-	const unsigned int nr = HVT_HYPERCALL_NET_WRITE;
+	uint8_t *p = guest_ptr(&vm->mem, a->data);
+	ssize_t n = write_op ? write(d->fd, p, a->len) : read(d->fd, p, a->len);
+
+	if (write_op ? n >= 0 && (uint64_t)n == a->len : n > 0) {
+		if (!write_op)
+			a->len = n;
+		a->ret = HVT_R_OK;
+		__atomic_add_fetch(write_op ? &vm->counters.net_tx_bytes :
+					      &vm->counters.net_rx_bytes,
+				   n, __ATOMIC_RELAXED);
+	} else if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+		a->ret = HVT_R_AGAIN;
+	} else {
+		/* A read of 0 is "nothing there"; a short write is an error. */
+		a->ret = (n == 0 && !write_op) ? HVT_R_AGAIN : HVT_R_EUNSPEC;
+	}
+}
+
+static enum hc_result net_call(struct vm *vm, uint64_t gpa, unsigned int nr,
+			       bool write_op)
+{
 	const struct vm_device *d;
 	struct hvt_hc_net a;
-	ssize_t n;
 
 	if (hc_args_inout(vm, nr, gpa, &a, sizeof(a)) ||
-	    hc_check_buffer(vm, nr, "frame", a.data, a.len, false))
+	    hc_check_buffer(vm, nr, write_op ? "frame" : "frame buffer",
+			    a.data, a.len, !write_op))
 		return HC_FATAL;
 	d = net_dev(vm, a.handle);
-	if (!d) {
+	if (d)
+		net_io(vm, d, &a, write_op);
+	else
 		a.ret = HVT_R_EINVAL;
-	} else {
-		n = write(d->fd, guest_ptr(&vm->mem, a.data), a.len);
-		if (n == (ssize_t)a.len) {
-			a.ret = HVT_R_OK;
-			__atomic_add_fetch(&vm->counters.net_tx_bytes, n,
-					   __ATOMIC_RELAXED);
-		} else {
-			a.ret = (n < 0 && errno == EAGAIN) ? HVT_R_AGAIN :
-							     HVT_R_EUNSPEC;
-		}
-	}
 	return hc_args_out(vm, nr, gpa, &a, sizeof(a)) ? HC_FATAL :
 							 HC_CONTINUE;
 }
 
+enum hc_result hc_net_write(struct vm *vm, uint64_t gpa)
+{
+	return net_call(vm, gpa, HVT_HYPERCALL_NET_WRITE, true);
+}
+
 enum hc_result hc_net_read(struct vm *vm, uint64_t gpa)
 {
-	const unsigned int nr = HVT_HYPERCALL_NET_READ;
-	const struct vm_device *d;
-	struct hvt_hc_net a;
-	ssize_t n;
-
-	if (hc_args_inout(vm, nr, gpa, &a, sizeof(a)) ||
-	    hc_check_buffer(vm, nr, "frame buffer", a.data, a.len, true))
-		return HC_FATAL;
-	d = net_dev(vm, a.handle);
-	if (!d) {
-		a.ret = HVT_R_EINVAL;
-	} else {
-		n = read(d->fd, guest_ptr(&vm->mem, a.data), a.len);
-		if (n > 0) {
-			a.len = n;
-			a.ret = HVT_R_OK;
-			__atomic_add_fetch(&vm->counters.net_rx_bytes, n,
-					   __ATOMIC_RELAXED);
-		} else if (n == 0 || errno == EAGAIN || errno == EINTR) {
-			a.ret = HVT_R_AGAIN;
-		} else {
-			a.ret = HVT_R_EUNSPEC;
-		}
-	}
-	return hc_args_out(vm, nr, gpa, &a, sizeof(a)) ? HC_FATAL :
-							 HC_CONTINUE;
+	return net_call(vm, gpa, HVT_HYPERCALL_NET_READ, false);
 }

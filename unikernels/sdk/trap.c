@@ -17,19 +17,11 @@ struct trap_regs {
 	uint64_t ss;
 };
 
-/* Order of the words in the halt cookie (what dumpcore expects). */
-enum {
-	COOKIE_CR2,
-	COOKIE_EC,
-	COOKIE_RIP,
-	COOKIE_CS,
-	COOKIE_RFLAGS,
-	COOKIE_RSP,
-	COOKIE_SS,
-};
-
 /* The ABI wants HVT_HALT_COOKIE_MAX bytes behind a cookie pointer. */
-static uint64_t trap_cookie[HVT_HALT_COOKIE_MAX / sizeof(uint64_t)];
+static union {
+	struct hvt_trap_frame frame;
+	uint8_t bytes[HVT_HALT_COOKIE_MAX];
+} trap_cookie;
 static int in_trap;
 
 static const char *const trap_names[32] = {
@@ -55,15 +47,17 @@ void sdk_trap(const struct trap_regs *regs)
 
 	/* A fault while reporting a fault: halt without printing. */
 	if (in_trap++)
-		skiff_halt(SKIFF_EXIT_ABORT, trap_cookie);
+		skiff_halt(SKIFF_EXIT_ABORT, &trap_cookie);
 
-	trap_cookie[COOKIE_CR2] = cr2;
-	trap_cookie[COOKIE_EC] = regs->error_code;
-	trap_cookie[COOKIE_RIP] = regs->rip;
-	trap_cookie[COOKIE_CS] = regs->cs;
-	trap_cookie[COOKIE_RFLAGS] = regs->rflags;
-	trap_cookie[COOKIE_RSP] = regs->rsp;
-	trap_cookie[COOKIE_SS] = regs->ss;
+	trap_cookie.frame = (struct hvt_trap_frame){
+		.cr2 = cr2,
+		.error_code = regs->error_code,
+		.rip = regs->rip,
+		.cs = regs->cs,
+		.rflags = regs->rflags,
+		.rsp = regs->rsp,
+		.ss = regs->ss,
+	};
 
 	skiff_printf("skiff: trap: %s (vector %lu) error_code=0x%lx rip=0x%lx cr2=0x%lx rsp=0x%lx rflags=0x%lx\n",
 		     trap_names[regs->vector & 31],
@@ -71,5 +65,5 @@ void sdk_trap(const struct trap_regs *regs)
 		     (unsigned long)regs->error_code,
 		     (unsigned long)regs->rip, (unsigned long)cr2,
 		     (unsigned long)regs->rsp, (unsigned long)regs->rflags);
-	skiff_halt(SKIFF_EXIT_ABORT, trap_cookie);
+	skiff_halt(SKIFF_EXIT_ABORT, &trap_cookie);
 }
