@@ -260,8 +260,15 @@ static void child_key(struct mmu *mmu, const struct mmu_walk *w, u64 va,
 			role->quadrant = cl == 2 ? (va >> 30) & 3 :
 						   (va >> 21) & 1;
 	} else {
+		/*
+		 * A large guest page: its 4K pieces live in direct pages. A
+		 * clean large gpte gets pages without W (as in KVM), so the
+		 * first write faults and the walker sets D.
+		 */
 		role->direct = 1;
 		role->access = w->access;
+		if (!(w->pte[w->level] & X86_D))
+			role->access &= ~MMU_ACC_WRITE;
 		*gfn = w->gfn & ~(span - 1);
 	}
 }
@@ -339,8 +346,9 @@ static enum mmu_fault_ret fetch_leaf(struct mmu *mmu, struct mmu_page *sp,
 		return MMU_RET_MMIO;
 	if ((ec & PFERR_WRITE) && !pfn.writable)
 		return MMU_RET_MMIO;
-	spte = shadow_leaf_spte(mmu, sp->role, w->gfn, w->access, dirty, ec,
-				&pfn, &emulate);
+	spte = shadow_leaf_spte(mmu, sp->role, w->gfn,
+				sp->role.direct ? sp->role.access : w->access,
+				dirty, ec, &pfn, &emulate);
 	if (set_leaf(mmu, sp, idx, w->gfn, spte))
 		return MMU_RET_NOMEM;
 	if (emulate) {

@@ -371,11 +371,17 @@ static u64 pde_value(struct world *w, u64 x)
 	u64 fl = GPT_P | GPT_W | GPT_U | GPT_A;
 	u64 big = w->g.mode == MMU_MODE_32 ? 0x400000ULL : 0x200000ULL;
 
-	switch (x % 8) {
+	switch (x % 10) {
 	case 0:
 	case 1:
 	case 2:
 		return w->pts[(x >> 3) % 4] | fl;
+	case 8:
+		/* Hostile: any frame as a table (data, no slot, a table). */
+		return (data_gfn(w, x >> 3) << 12) | fl;
+	case 9:
+		/* Hostile: a loop back to the root. */
+		return w->roots[(x >> 3) & 1] | fl;
 	case 3:
 		return (w->s.slots[1].base_gfn << 12) | fl | GPT_PS | GPT_D;
 	case 4:
@@ -543,6 +549,22 @@ static int ev_dirty(struct world *w, const struct event *e)
 	}
 }
 
+/*
+ * After a flush nothing stale may remain: every address, accessed with
+ * a read or fetch kind, must give exactly the reference's outcome.
+ */
+static int probe_all(struct world *w, u64 x)
+{
+	static const int kinds[] = { K_SR, K_UR, K_SX, K_UX };
+	int i;
+
+	for (i = 0; i < (int)NUNIV; i++)
+		if (guest_access(w, w->univ[i], kinds[(x >> (i % 32)) & 3], 0,
+				 8))
+			return -1;
+	return 0;
+}
+
 static int apply(struct world *w, const struct event *e)
 {
 	int i;
@@ -567,7 +589,9 @@ static int apply(struct world *w, const struct event *e)
 		sim_invlpg(&w->s, w->univ[i]);
 		return 0;
 	case EV_CR3:
-		return load_cr3(w, (int)(e->a & 1));
+		if (load_cr3(w, (int)(e->a & 1)))
+			return -1;
+		return probe_all(w, e->b);
 	case EV_MODE:
 		return ev_mode(w, e);
 	case EV_SLOT:
@@ -587,7 +611,7 @@ static int apply(struct world *w, const struct event *e)
 			mmu_flush_guest_tlb(w->s.mmu);
 		else
 			sim_tlb_flush(&w->s);
-		return 0;
+		return probe_all(w, e->b);
 	}
 }
 
