@@ -30,7 +30,7 @@ static int kvm_check_caps(struct kvm_backend *k)
 	};
 	size_t i;
 
-	for (i = 0; i < sizeof(need) / sizeof(need[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(need); i++) {
 		if (ioctl(k->dev_fd, KVM_CHECK_EXTENSION, need[i].cap) <= 0) {
 			mon_err("%s: missing capability %s", k->path,
 				need[i].name);
@@ -251,23 +251,35 @@ int kvm_get_tsc_hz(struct kvm_backend *k, uint64_t *hz)
 	return 0;
 }
 
-#define KVM_VCPU_IOCTL(fn, req, type, what)				\
-int fn(struct kvm_backend *k, type arg)					\
-{									\
-	if (ioctl(k->vcpu_fd, req, arg) < 0) {				\
-		mon_err("%s: %s: %s", k->path, what, strerror(errno));	\
-		return -1;						\
-	}								\
-	return 0;							\
+static int vcpu_ioctl(struct kvm_backend *k, unsigned long req, void *arg,
+		      const char *what)
+{
+	if (ioctl(k->vcpu_fd, req, arg) < 0) {
+		mon_err("%s: %s: %s", k->path, what, strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
-KVM_VCPU_IOCTL(kvm_get_regs, KVM_GET_REGS, struct kvm_regs *, "KVM_GET_REGS")
-KVM_VCPU_IOCTL(kvm_set_regs, KVM_SET_REGS, const struct kvm_regs *,
-	       "KVM_SET_REGS")
-KVM_VCPU_IOCTL(kvm_get_sregs, KVM_GET_SREGS, struct kvm_sregs *,
-	       "KVM_GET_SREGS")
-KVM_VCPU_IOCTL(kvm_set_sregs, KVM_SET_SREGS, const struct kvm_sregs *,
-	       "KVM_SET_SREGS")
+int kvm_get_regs(struct kvm_backend *k, struct kvm_regs *regs)
+{
+	return vcpu_ioctl(k, KVM_GET_REGS, regs, "KVM_GET_REGS");
+}
+
+int kvm_set_regs(struct kvm_backend *k, const struct kvm_regs *regs)
+{
+	return vcpu_ioctl(k, KVM_SET_REGS, (void *)regs, "KVM_SET_REGS");
+}
+
+int kvm_get_sregs(struct kvm_backend *k, struct kvm_sregs *sregs)
+{
+	return vcpu_ioctl(k, KVM_GET_SREGS, sregs, "KVM_GET_SREGS");
+}
+
+int kvm_set_sregs(struct kvm_backend *k, const struct kvm_sregs *sregs)
+{
+	return vcpu_ioctl(k, KVM_SET_SREGS, (void *)sregs, "KVM_SET_SREGS");
+}
 
 int kvm_run(struct kvm_backend *k)
 {

@@ -23,6 +23,7 @@
 #include "kvm_backend.h"
 
 #define MONITOR_NAME		"skiff-monitor"
+#define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
 #define MIB			(1024ull * 1024ull)
 #define GUEST_PAGE_SIZE		0x1000ull
 #define GUEST_LARGE_PAGE	(2 * MIB)

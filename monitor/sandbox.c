@@ -43,9 +43,9 @@ static int add_rules(scmp_filter_ctx ctx)
 	size_t i;
 	int rc = 0;
 
-	for (i = 0; !rc && i < sizeof(allowed) / sizeof(allowed[0]); i++)
+	for (i = 0; !rc && i < ARRAY_SIZE(allowed); i++)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, allowed[i], 0);
-	for (i = 0; !rc && i < sizeof(allowed_ioctls) / sizeof(long); i++)
+	for (i = 0; !rc && i < ARRAY_SIZE(allowed_ioctls); i++)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
 				      SCMP_A1(SCMP_CMP_EQ, allowed_ioctls[i]));
 	if (!rc)

@@ -40,7 +40,7 @@ int vcpu_signals_init(struct vm *vm)
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;	/* no SA_RESTART: interrupt waits */
 	sigemptyset(&sa.sa_mask);
-	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(sigs); i++) {
 		if (sigaction(sigs[i], &sa, NULL) < 0) {
 			mon_err("sigaction: %s", strerror(errno));
 			return -1;
