@@ -457,6 +457,68 @@ TEST(nested_npt_guest_mode)
 	done();
 }
 
+TEST(shadow_pse_role_bit)
+{
+	struct mmu_paging pg = shadow_setup(MMU_MODE_32, true, 0);
+	u32 pde = GPT_PS | GPT_P | GPT_U | GPT_A;	/* 4M at gpa 0 */
+
+	/* PDE 1 is a 4M page with PSE, a table pointer without it. */
+	sim_write(&s, pg.cr3 + 4, &pde, 4);
+	load(&pg);
+	CHECK(access(0x00401000, K_UR) == SIM_OK);
+	CHECK(leaf_role(0x00401000).cr4_pse && leaf_role(0x00401000).direct);
+	pg.pse = false;
+	load(&pg);
+	CHECK(sim_check_tables(&s, check_ref, NULL) == 0);
+	/* gfn 0 as a PT: all zero, so not present. */
+	CHECK(access(0x00401000, K_UR) == SIM_PF);
+	done();
+}
+
+TEST(shadow_root_zapped_in_use)
+{
+	struct mmu_paging pg = shadow_setup(MMU_MODE_LM4, true, 0);
+	struct mmu_stats st;
+	u64 old;
+
+	gpt_map(&g, pg.cr3, 0x1000, 0x30000 | GPT_P | GPT_U, 1);
+	load(&pg);
+	CHECK(access(0x1000, K_UR) == SIM_OK);
+	old = mmu_root_hpa(s.mmu);
+	/* The host invalidates the guest's PML4 page. */
+	mmu_zap_gfn_range(s.mmu, pg.cr3 >> 12, (pg.cr3 >> 12) + 1);
+	mmu_get_stats(s.mmu, &st);
+	CHECK(st.zapped >= 1);
+	CHECK(access(0x1000, K_UR) == SIM_OK);
+	CHECK(mmu_root_hpa(s.mmu) != 0);
+	CHECK(sim_check_tables(&s, check_ref, NULL) == 0);
+	(void)old;
+	done();
+}
+
+TEST(shadow_many_pages_grow_hashes)
+{
+	struct mmu_paging pg = shadow_setup(MMU_MODE_LM4, true, 0);
+	struct mmu_stats st;
+	int i;
+
+	for (i = 0; i < 2048; i++)
+		gpt_map(&g, pg.cr3, 0x10000000 + i * 4096ULL,
+			((0x200ULL + i % 512) << 12) | GPT_P | GPT_U, 1);
+	load(&pg);
+	for (i = 0; i < 2048; i++)
+		CHECK(access(0x10000000 + i * 4096ULL, K_UR) == SIM_OK);
+	mmu_get_stats(s.mmu, &st);
+	CHECK(st.shadow_pages >= 7);
+	CHECK(sim_check_tables(&s, check_ref, NULL) == 0);
+	/* Dirty logging of the slot: every mapping loses W, none leaks. */
+	CHECK(mmu_dirty_log_enable(s.mmu, 1, 0x200, 512) == 0);
+	CHECK(sim_check_tables(&s, check_ref, NULL) == 0);
+	mmu_zap_gfn_range(s.mmu, 0x200, 0x400);
+	CHECK(leaf_spte(0x10000000) == 0);
+	done();
+}
+
 static const struct test_case cases[] = {
 	TEST_ENTRY(npt_faults_large_pages_zap),
 	TEST_ENTRY(ept_faults_large_pages_zap),
@@ -471,6 +533,9 @@ static const struct test_case cases[] = {
 	TEST_ENTRY(shadow_root_cache),
 	TEST_ENTRY(shadow_page_cap_under_pressure),
 	TEST_ENTRY(nested_npt_guest_mode),
+	TEST_ENTRY(shadow_pse_role_bit),
+	TEST_ENTRY(shadow_root_zapped_in_use),
+	TEST_ENTRY(shadow_many_pages_grow_hashes),
 };
 
 TEST_MAIN("mmu-directed", cases)
