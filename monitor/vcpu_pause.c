@@ -69,6 +69,9 @@ void vcpu_pause_point(struct vm *vm)
 	struct vm_pause *p = &vm->pause;
 	struct timespec ts;
 
+	/* The common case, on every exit: no pause asked for, no lock taken. */
+	if (!__atomic_load_n(&p->requested, __ATOMIC_ACQUIRE))
+		return;
 	pthread_mutex_lock(&p->lock);
 	while (p->requested && !vcpu_stop_signal) {
 		if (!p->paused) {
@@ -94,7 +97,7 @@ int vcpu_request_pause(struct vm *vm)
 		pthread_mutex_unlock(&p->lock);
 		return -EALREADY;
 	}
-	p->requested = true;
+	__atomic_store_n(&p->requested, true, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&p->lock);
 	pthread_kill(vm->vcpu_thread, SIGUSR1);
 
@@ -103,7 +106,7 @@ int vcpu_request_pause(struct vm *vm)
 	while (p->requested && !p->paused && rc != ETIMEDOUT)
 		rc = pthread_cond_timedwait(&p->cond, &p->lock, &ts);
 	if (!p->paused) {
-		p->requested = false;
+		__atomic_store_n(&p->requested, false, __ATOMIC_RELEASE);
 		rc = -ETIMEDOUT;
 	} else {
 		rc = 0;
@@ -121,7 +124,7 @@ int vcpu_resume(struct vm *vm)
 		pthread_mutex_unlock(&p->lock);
 		return -EALREADY;
 	}
-	p->requested = false;
+	__atomic_store_n(&p->requested, false, __ATOMIC_RELEASE);
 	pthread_cond_broadcast(&p->cond);
 	pthread_mutex_unlock(&p->lock);
 	return 0;
