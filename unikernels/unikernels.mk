@@ -17,6 +17,7 @@ $(eval $(call skiff_image,hostile_block,$(UK_TESTS)/hostile,$(UK_TESTS)/hostile/
 $(eval $(call skiff_image,counter,$(UK_APPS)/counter))
 $(eval $(call skiff_image,net,$(UK_APPS)/net))
 $(eval $(call skiff_image,bench_hypercall,$(UK_APPS)/bench_hypercall))
+$(eval $(call skiff_image,spin,$(UK_TESTS)/spin))
 $(eval $(call skiff_image,time,$(UK_TESTS)/time))
 $(eval $(call skiff_image,bigout,$(UK_TESTS)/bigout))
 $(eval $(call skiff_image,memory,$(UK_TESTS)/memory))

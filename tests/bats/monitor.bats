@@ -269,3 +269,30 @@ print(s.recv(4096).decode())' "$sock"
 			fail "case $c: no named violation: $output"
 	done
 }
+
+@test "a guest that never exits is still paused, resumed and stopped" {
+	require_kvm
+	require_guest spin
+	local sock=$BATS_TEST_TMPDIR/ctl.sock out=$BATS_TEST_TMPDIR/out
+	"$MONITOR" --mem=4 --control="$sock" --status-file="$BATS_TEST_TMPDIR/status" \
+		"$SKIFF_GUESTS/spin.hvt" >"$out" 2>&1 &
+	MON_PID=$!
+	wait_for_socket "$sock"
+	for i in $(seq 50); do grep -q '^spin$' "$out" && break; sleep 0.1; done
+	run ctl "$sock" '{"jsonrpc":"2.0","id":1,"method":"monitor.pause"}'
+	assert_output '{"jsonrpc":"2.0","id":1,"result":{"state":"paused"}}'
+	# Paused means off the CPU: the monitor's threads sleep.
+	sleep 0.5
+	run ps -o stat= -p "$MON_PID"
+	assert_output --regexp '^S'
+	run ctl "$sock" '{"jsonrpc":"2.0","id":2,"method":"monitor.resume"}'
+	assert_output --partial '"state":"running"'
+	kill -TERM "$MON_PID"
+	local rc=0
+	timeout 10 tail --pid="$MON_PID" -f /dev/null || fail "SIGTERM did not stop a spinning guest"
+	wait "$MON_PID" || rc=$?
+	MON_PID=
+	assert_equal "$rc" 1
+	run cat "$BATS_TEST_TMPDIR/status"
+	assert_output '{"exit_status":1,"reason":"Exiting on signal 15"}'
+}
