@@ -120,7 +120,7 @@ void *mmu_hmap_del(struct mmu *mmu, struct mmu_hmap *h, u64 key)
 int mmu_grow_sptep(struct mmu *mmu, struct mmu_sptep **arr, u32 *cap,
 		   u32 need)
 {
-	u32 ncap = *cap ? *cap * 2 : 4;
+	u32 ncap = *cap ? *cap * 2 : 1;	/* most gfns have one mapping */
 	struct mmu_sptep *n;
 
 	if (need <= *cap)

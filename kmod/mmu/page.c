@@ -79,9 +79,12 @@ struct mmu_page *mmu_page_alloc(struct mmu *mmu, u64 gfn,
 
 	if (!sp)
 		return NULL;
-	sp->gfns = mmu_zalloc(mmu, SPTE_ENTRIES * sizeof(u64));
-	if (!sp->gfns)
-		goto err_sp;
+	/* Only leaf pages map gfns; upper levels point at pages. */
+	if (role.level == 1) {
+		sp->gfns = mmu_zalloc(mmu, SPTE_ENTRIES * sizeof(u64));
+		if (!sp->gfns)
+			goto err_sp;
+	}
 	sp->spt = mmu->ops->alloc_table(mmu->ctx, &sp->hpa);
 	if (!sp->spt)
 		goto err_gfns;

@@ -163,7 +163,8 @@ enum mmu_fault_ret tdp_page_fault(struct mmu *mmu, u64 gpa, u32 ec,
 	sp->spt[tdp_index(gfn, level)] =
 		spte_make_tdp_leaf(mmu, pfn.hfn - (gfn - base), level, w,
 				   pfn.writable);
-	sp->gfns[tdp_index(gfn, level)] = base;
+	if (sp->gfns)
+		sp->gfns[tdp_index(gfn, level)] = base;
 	return MMU_RET_RETRY;
 }
 
