@@ -54,3 +54,26 @@ install-daemon: $(BIN)/skiffd $(BIN)/skiffctl
 	install -D -m 0644 $(TOP)/man/skiffd.8 $(DESTDIR)$(MANDIR)/man8/skiffd.8
 	install -D -m 0644 $(TOP)/man/skiff-monitor.8 $(DESTDIR)$(MANDIR)/man8/skiff-monitor.8
 	install -D -m 0644 $(TOP)/man/skiffctl.1 $(DESTDIR)$(MANDIR)/man1/skiffctl.1
+
+# Benchmarks (bench/api, bench/start): built with everything, run by
+# `make bench` (never by check).
+BENCH_API_BIN   := $(BUILD)/bench/bench-api
+BENCH_START_BIN := $(BUILD)/bench/bench-start
+ALL_TARGETS += $(BENCH_API_BIN) $(BENCH_START_BIN)
+
+$(BUILD)/bench/bench-api: $(TOP)/bench/api/bench_api.c $(API_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) $(API_CPPFLAGS) $(HOST_LDFLAGS) -o $@ $< \
+		$(API_LIB) $(API_LDLIBS) -lpthread
+
+$(BUILD)/bench/bench-start: $(TOP)/bench/start/bench_start.c $(API_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) $(API_CPPFLAGS) $(HOST_LDFLAGS) -o $@ $< \
+		$(API_LIB) $(API_LDLIBS)
+
+.PHONY: bench-api bench-start
+bench: bench-api bench-start
+bench-api: build-all
+	@$(TOP)/bench/api/run
+bench-start: build-all
+	@$(TOP)/bench/start/run

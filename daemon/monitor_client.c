@@ -189,6 +189,7 @@ json_t *monitor_refresh(struct skiffd *d, struct vm *vm)
 	if (json_is_object(c)) {
 		json_decref(vm->counters);
 		vm->counters = json_incref(c);
+		vm->counters_at = now_realtime();
 	}
 	return info;
 }

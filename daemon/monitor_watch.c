@@ -292,6 +292,8 @@ int monitor_stop(struct skiffd *d, struct vm *vm, double timeout,
 {
 	vm->stop_requested = true;
 	persist_save_runtime(d, vm);
+	/* The last counters, while the monitor can still tell them. */
+	json_decref(monitor_refresh(d, vm));
 	if (signal_monitor(vm, SIGTERM) < 0 && errno != ESRCH)
 		return jsonrpc_error_set(err, SKIFF_ERR_SYSTEM,
 			"vm %s: SIGTERM to monitor pid %d: %s", vm->def.name,

@@ -252,9 +252,26 @@ static void conn_process(struct rpc_conn *c)
 	}
 }
 
+/*
+ * Answers go out at once when the socket takes them: waiting for the
+ * loop's next turn would cost two epoll_ctl calls per request. What the
+ * socket does not take stays queued for the bufferevent to write.
+ */
+static void conn_flush(struct rpc_conn *c)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+
+	if (evbuffer_get_length(out))
+		evbuffer_write(out, bufferevent_getfd(c->bev));
+}
+
 static void conn_read_cb(struct bufferevent *bev, void *arg)
 {
-	conn_process(arg);
+	struct rpc_conn *c = arg;
+
+	conn_process(c);
+	if (!c->closing)
+		conn_flush(c);
 }
 
 static void conn_write_cb(struct bufferevent *bev, void *arg)

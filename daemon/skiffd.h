@@ -194,6 +194,7 @@ struct vm {
 	char reason[256];
 	unsigned int start_count;
 	json_t *counters;		/* last counters read from the monitor */
+	double counters_at;		/* when (realtime), 0: never */
 	struct console_log console;
 	uint64_t run_console_offset;	/* log offset at the last start */
 };
@@ -257,7 +258,12 @@ int monitor_spawn(struct skiffd *d, struct vm *vm, struct jsonrpc_error *err);
 json_t *monitor_call(struct skiffd *d, struct vm *vm, const char *method,
 		     int timeout_ms, struct jsonrpc_error *err);
 void monitor_disconnect(struct vm *vm);
-/* Refresh vm->counters from monitor.info; returns the info or NULL. */
+/*
+ * Refresh vm->counters from monitor.info; returns the info or NULL.
+ * vm.info reads counters at most COUNTERS_MAX_AGE old, so a busy API
+ * does not turn every call into a round trip to the monitor.
+ */
+#define COUNTERS_MAX_AGE	1.0
 json_t *monitor_refresh(struct skiffd *d, struct vm *vm);
 
 /* --- monitor_watch.c: readiness, exit, stop timeouts ----------------------- */

@@ -141,9 +141,13 @@ json_t *vm_info_json(struct skiffd *d, struct vm *vm)
 	}
 	if (vm->has_exit && !vm_state_active(vm->state))
 		json_object_set_new(j, "exit", exit_json(vm));
-	if (vm->state == VM_RUNNING || vm->state == VM_PAUSED)
+	if ((vm->state == VM_RUNNING || vm->state == VM_PAUSED) &&
+	    now_realtime() - vm->counters_at > COUNTERS_MAX_AGE)
 		json_decref(monitor_refresh(d, vm));
 	json_object_set_new(j, "counters", vm->counters ?
 			    json_incref(vm->counters) : json_object());
+	if (vm->counters_at)
+		json_object_set_new(j, "counters_at",
+				    json_real(vm->counters_at));
 	return j;
 }
