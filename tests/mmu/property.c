@@ -189,6 +189,8 @@ static void clear_stale(struct world *w, int i)
 
 static u64 physmap_va(struct world *w, u64 gpa)
 {
+	if (w->s.pg.mode == MMU_MODE_OFF)
+		return gpa;	/* paging off: linear is physical */
 	return w->physmap + gpa;
 }
 
@@ -410,36 +412,62 @@ static int ev_pde(struct world *w, const struct event *e)
 	return guest_pt_write(w, gpa, pde_value(w, e->b), sz);
 }
 
+/* MOV CR3 in PAE mode reads the PDPTEs; a reserved bit is #GP. */
+static int pae_load(struct world *w, struct mmu_paging *pg)
+{
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		pg->pdptes[i] = 0;
+		sim_read(&w->s, pg->cr3 + i * 8, &pg->pdptes[i], 8);
+		if ((pg->pdptes[i] & 1) &&
+		    (pg->pdptes[i] & 0xfffffff0000001e6ULL))
+			return -1;
+	}
+	return 0;
+}
+
+static int set_paging(struct world *w, const struct mmu_paging *pg)
+{
+	clear_stale(w, -1);
+	if (sim_set_paging(&w->s, pg) && !w->s.oom_seed)
+		return fail_at(w, "set_paging failed %llx%llx", 0, 0);
+	return 0;
+}
+
 static int load_cr3(struct world *w, int which)
 {
 	struct mmu_paging pg = w->s.pg;
 
 	if (pg.mode != MMU_MODE_OFF)
 		pg.cr3 = w->roots[which];
-	if (pg.mode == MMU_MODE_PAE) {
-		int i;
-
-		for (i = 0; i < 4; i++) {
-			pg.pdptes[i] = 0;
-			sim_read(&w->s, pg.cr3 + i * 8, &pg.pdptes[i], 8);
-			if ((pg.pdptes[i] & 1) && (pg.pdptes[i] & 0xfffffff0000001e6ULL))
-				return 0;	/* #GP: CR3 unchanged */
-		}
-	}
+	if (pg.mode == MMU_MODE_PAE && pae_load(w, &pg))
+		return 0;	/* #GP: CR3 unchanged */
 	w->cur = which;
-	clear_stale(w, -1);
-	if (sim_set_paging(&w->s, &pg) && !w->s.oom_seed)
-		return fail_at(w, "set_paging failed %llx%llx", 0, 0);
-	return 0;
+	return set_paging(w, &pg);
+}
+
+/* CR0.PG: paging off and back on with the current root. */
+static int toggle_paging(struct world *w, struct mmu_paging *pg)
+{
+	if (pg->mode != MMU_MODE_OFF) {
+		pg->mode = MMU_MODE_OFF;
+		return set_paging(w, pg);
+	}
+	pg->mode = w->g.mode;
+	pg->cr3 = w->roots[w->cur];
+	if (pg->mode == MMU_MODE_PAE && pae_load(w, pg))
+		return 0;
+	return set_paging(w, pg);
 }
 
 static int ev_mode(struct world *w, const struct event *e)
 {
 	struct mmu_paging pg = w->s.pg;
 
-	if (pg.mode == MMU_MODE_NPT || pg.mode == MMU_MODE_OFF)
+	if (w->g.mode == MMU_MODE_NPT || w->g.mode == MMU_MODE_OFF)
 		return 0;
-	switch (e->a % 5) {
+	switch (e->a % 6) {
 	case 0:
 		pg.wp = !pg.wp;
 		break;
@@ -453,14 +481,13 @@ static int ev_mode(struct world *w, const struct event *e)
 		if (pg.mode != MMU_MODE_32)
 			pg.nxe = !pg.nxe;
 		break;
-	default:
+	case 4:
 		pg.pse = !pg.pse;
 		break;
+	default:
+		return toggle_paging(w, &pg);
 	}
-	clear_stale(w, -1);
-	if (sim_set_paging(&w->s, &pg) && !w->s.oom_seed)
-		return fail_at(w, "set_paging failed %llx%llx", 0, 0);
-	return 0;
+	return set_paging(w, &pg);
 }
 
 static int ev_slot(struct world *w, const struct event *e)
