@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -112,6 +113,17 @@ static int detach(int *ready_fd)
 	return 0;
 }
 
+/* Three descriptors per running VM: take the hard limit. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
 static void print_methods(void)
 {
 	json_t *m = rpc_methods_json();
@@ -200,6 +212,7 @@ int main(int argc, char **argv)
 	}
 	umask(077);
 	signal(SIGPIPE, SIG_IGN);
+	raise_fd_limit();
 	detached = !d.cfg.foreground && !getenv("NOTIFY_SOCKET") &&
 		   !getenv("LISTEN_FDS");
 	if (detached && detach(&ready_fd)) {

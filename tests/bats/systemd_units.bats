@@ -100,3 +100,32 @@ teardown() {
 		refute_output --partial error
 	done
 }
+
+@test "sd_notify: READY=1 with a STATUS, watchdog pings, STOPPING=1 on SIGTERM" {
+	skiffd_paths
+	listener=$SKIFF_TOP/build/tests/daemon/notify-listen
+	"$listener" "$D/notify.sock" 8 >"$D/notify.out" &
+	lpid=$!
+	wait_until 5 test -S "$D/notify.sock"
+	(
+		export NOTIFY_SOCKET=$D/notify.sock WATCHDOG_USEC=400000
+		export WATCHDOG_PID=$BASHPID
+		exec "$SKIFFD" --config "$CONF" --socket "$SOCK" \
+			--state-dir "$STATE" --run-dir "$RUN"
+	) >>"$SKIFFD_LOG" 2>&1 &
+	SKIFFD_PID=$!
+	echo "$SKIFFD_PID" >>"$D/skiffd.pids"
+	wait_until 5 grep -q "READY=1" "$D/notify.out"
+	# Under systemd skiffd stays in the foreground: the same pid serves.
+	run ctl --json version
+	assert_success
+	assert_output --partial "\"pid\": $SKIFFD_PID"
+	wait_until 5 grep -q "WATCHDOG=1" "$D/notify.out"
+	kill -TERM "$SKIFFD_PID"
+	wait "$SKIFFD_PID" || true
+	wait_until 5 grep -q "STOPPING=1" "$D/notify.out"
+	kill "$lpid" 2>/dev/null || true
+	wait "$lpid" 2>/dev/null || true
+	run grep "READY=1" "$D/notify.out"
+	assert_output --partial "STATUS=serving 0 vms on $SOCK"
+}

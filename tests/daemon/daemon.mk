@@ -8,8 +8,13 @@ DAEMON_TEST_BINS := $(patsubst $(TOP)/tests/daemon/%.c,$(BUILD)/tests/daemon/%,$
 DAEMON_TEST_RUNS := $(patsubst $(TOP)/tests/daemon/%.c,run-daemon-%,$(DAEMON_TEST_SRCS))
 DAEMON_SAN_OBJS  := $(patsubst $(TOP)/daemon/%.c,$(OBJ)/daemon-san/%.o,$(DAEMON_CORE_SRCS))
 RPC_PIPE         := $(BUILD)/tests/daemon/rpc-pipe
+NOTIFY_LISTEN    := $(BUILD)/tests/daemon/notify-listen
 
-ALL_TARGETS += $(RPC_PIPE)
+ALL_TARGETS += $(RPC_PIPE) $(NOTIFY_LISTEN)
+
+$(NOTIFY_LISTEN): $(TOP)/tests/daemon/notify_listen.c
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) $(HOST_LDFLAGS) -o $@ $<
 UNIT_RUNS += $(DAEMON_TEST_RUNS)
 
 $(RPC_PIPE): $(TOP)/tests/daemon/rpc_pipe.c
