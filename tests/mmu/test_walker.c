@@ -259,6 +259,113 @@ TEST(hostile_tables)
 	finish();
 }
 
+static u64 rnd(u64 *x)
+{
+	u64 z = (*x += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+/* A random entry: mostly a pointer into the 8 table pages. */
+static u64 random_entry(u64 *x, u32 size)
+{
+	u64 r = rnd(x), e = (0x10 + (r & 7)) << 12;
+
+	e |= (r >> 8) & 0xfff;			/* every flag bit */
+	if (!(r & 0x30000))
+		e |= 1;
+	if ((r & 0x3c0000) == 0x3c0000)
+		e = rnd(x);			/* anything at all */
+	if (size == 8 && (r & 0xc00000) == 0xc00000)
+		e |= 1ULL << 63;
+	if (size == 8 && (r & 0xf000000) == 0xf000000)
+		e |= 1ULL << (36 + (r >> 28) % 27);
+	if (size == 4 && (r & 0x30000000) == 0x30000000)
+		e |= (u64)(r >> 40) << 13 & 0x3fe000;
+	return size == 4 ? e & 0xffffffffULL : e;
+}
+
+/*
+ * Differential test: random tables along a random address in every
+ * mode and CR0/CR4/EFER combination; the MMU's walker and the
+ * reference must agree on every access kind (gfn or error code).
+ */
+TEST(walker_matches_reference_random)
+{
+	static const enum mmu_mode modes[] = {
+		MMU_MODE_32, MMU_MODE_PAE, MMU_MODE_LM4, MMU_MODE_LM5,
+		MMU_MODE_NPT,
+	};
+	u64 x = 42;
+	int it, k, bad = 0;
+
+	sim_init(&s, MMU_KIND_SHADOW, true, 0);
+	sim_add_slot(&s, 0, 0, 64, false, false);
+	for (it = 0; it < 20000 && bad < 5; it++) {
+		u64 r = rnd(&x), va = rnd(&x) & 0x01fffffffffff000ULL;
+		struct mmu_paging pg = {
+			.mode = modes[r % 5], .wp = r & 8, .pse = r & 16,
+			.nxe = r & 32, .smep = r & 64, .smap = r & 128,
+			.cr3 = 0x10000,
+		};
+		u32 sz = pg.mode == MMU_MODE_32 ? 4 : 8;
+		u64 table = pg.cr3, e = 0;
+		int l, top = gpt_levels(pg.mode == MMU_MODE_NPT ?
+					MMU_MODE_LM4 : pg.mode);
+
+		if (pg.mode == MMU_MODE_32)
+			va &= 0xffffffffULL;
+		if (pg.mode == MMU_MODE_PAE) {
+			va &= 0xffffffffULL;
+			e = ((0x11 + (r >> 8) % 7) << 12) | 1;
+			sim_write(&s, pg.cr3 + ((va >> 30) & 3) * 8, &e, 8);
+			if (mmu_load_pdptes(s.mmu, &pg))
+				continue;
+			table = e & ~0xfffULL;
+			top = 2;
+		}
+		if (pg.mode == MMU_MODE_NPT)
+			pg.smep = pg.smap = false, pg.wp = true;
+		for (l = top; l >= 1; l--) {
+			u32 shift = sz == 4 ? 12 + 10 * (l - 1) :
+					      12 + 9 * (l - 1);
+			u64 idx = (va >> shift) & (sz == 4 ? 1023 : 511);
+
+			e = random_entry(&x, sz);
+			sim_write(&s, table + idx * sz, &e, sz);
+			table = (e & 0xffffff000ULL) < (64 << 12) ?
+				e & 0xff000ULL : table;
+		}
+		for (k = 0; k < 6; k++) {
+			u32 ec = ref_kind_ec(k);
+			struct mmu_walk w;
+			struct ref_result ref;
+			int rc;
+
+			rc = mmu_walk_guest(s.mmu, &pg, va, ec, &w, false);
+			ref_walk(&pg, mem_read, &s, va, &ref);
+			if (ref.status == REF_OK && (ref.allow & (1 << k))) {
+				if (rc || w.gfn != ref.gfn)
+					bad++;
+			} else if (!rc || w.error_code != ref.ec[k]) {
+				bad++;
+			}
+			if (bad && bad < 5 && !test_failures_in_case) {
+				fprintf(stderr, "  mode %d va %llx kind %d: mmu rc %d ec %x gfn %llx, ref st %d allow %x ec %x gfn %llx\n",
+					pg.mode, (unsigned long long)va, k, rc,
+					w.error_code, (unsigned long long)w.gfn,
+					ref.status, ref.allow, ref.ec[k],
+					(unsigned long long)ref.gfn);
+				test_failures_in_case++;
+			}
+		}
+	}
+	CHECK(bad == 0);
+	finish();
+}
+
 static const struct test_case cases[] = {
 	TEST_ENTRY(paging_off_is_identity),
 	TEST_ENTRY(mode32_4k_and_wp),
@@ -271,6 +378,7 @@ static const struct test_case cases[] = {
 	TEST_ENTRY(accessed_dirty_by_cmpxchg),
 	TEST_ENTRY(npt_mode_user_semantics),
 	TEST_ENTRY(hostile_tables),
+	TEST_ENTRY(walker_matches_reference_random),
 };
 
 TEST_MAIN("mmu-walker", cases)
