@@ -2,10 +2,11 @@
 /*
  * Per-VM console logs. The monitor's stdout is the live file, opened
  * O_APPEND, so skiffd can cap it without the monitor's help: when the live
- * file passes the cap its bytes are copied to console.log.1 and it is
- * truncated (the monitor's next write lands at the new end). Bytes a
- * guest writes between the copy and the truncation are lost; at most
- * twice the cap is kept on disk.
+ * file passes the cap its newest cap's worth of bytes is copied to
+ * console.log.1 and it is truncated (the monitor's next write lands at the
+ * new end). Bytes a guest writes between the copy and the truncation are
+ * lost; on disk there are at most the cap in console.log.1 plus what the
+ * guest wrote since the last check in console.log.
  *
  * Offsets are logical: they count every byte the VM ever wrote, so a
  * reader's position survives rotation. "base" is the logical offset of
@@ -110,7 +111,7 @@ static void console_rotate(struct skiffd *d, struct vm *vm)
 {
 	char live[VM_PATH_MAX + 128], old[VM_PATH_MAX + 128];
 	int in = -1, out = -1;
-	off_t size = live_size(vm), off = 0;
+	off_t size = live_size(vm), off;
 	ssize_t n;
 
 	if (log_path(d, vm, "console.log", live, sizeof(live)) ||
@@ -121,6 +122,9 @@ static void console_rotate(struct skiffd *d, struct vm *vm)
 		   0600);
 	if (in < 0 || out < 0)
 		goto out;
+	/* Keep at most the cap's worth: the newest bytes. */
+	off = size > (off_t)d->cfg.console_max_bytes ?
+	      size - (off_t)d->cfg.console_max_bytes : 0;
 	while (off < size) {
 		n = copy_file_range(in, &off, out, NULL, size - off, 0);
 		if (n <= 0)
