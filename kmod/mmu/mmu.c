@@ -71,8 +71,10 @@ void mmu_destroy(struct mmu *mmu)
 		return;
 	if (is_shadow(mmu)) {
 		shadow_free_roots(mmu);
-		while (mmu->lru.lru_next != &mmu->lru)
+		while (mmu->lru.lru_next != &mmu->lru) {
+			mmu->lru.lru_next->root_count = 0;
 			shadow_zap_page(mmu, mmu->lru.lru_next);
+		}
 	} else if (mmu->sp_by_hpa.buckets) {
 		tdp_destroy(mmu);
 	}

@@ -92,8 +92,12 @@ bool mmu_rmap_zap_gfn(struct mmu *mmu, u64 gfn)
 
 	while ((rm = mmu_rmap_get(mmu, gfn))) {
 		struct mmu_sptep e = rm->sptes[0];
+		u32 nr = rm->nr;
 
 		shadow_drop_spte(mmu, e.sp, e.idx);
+		/* Never spin on an entry the drop did not remove. */
+		if (mmu_rmap_get(mmu, gfn) == rm && rm->nr == nr)
+			mmu_rmap_del(mmu, gfn, e.sp, e.idx);
 		changed = true;
 	}
 	return changed;

@@ -95,8 +95,11 @@ void shadow_zap_page(struct mmu *mmu, struct mmu_page *sp)
 
 	while (sp->nr_parents) {
 		struct mmu_sptep p = sp->parents[0];
+		u32 nr = sp->nr_parents;
 
 		shadow_drop_spte(mmu, p.sp, p.idx);
+		if (sp->nr_parents == nr)
+			mmu_page_del_parent(sp, p.sp, p.idx);
 	}
 	for (i = 0; i < SPTE_ENTRIES; i++)
 		shadow_drop_spte(mmu, sp, i);
