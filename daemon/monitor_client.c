@@ -34,7 +34,7 @@ void monitor_disconnect(struct vm *vm)
 	vm->mon = NULL;
 }
 
-static int monitor_connect(struct skiffd *d, struct vm *vm)
+int monitor_connect(struct skiffd *d, struct vm *vm)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	char dir[VM_PATH_MAX + 64];

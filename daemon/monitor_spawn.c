@@ -8,22 +8,21 @@
  *      owner (peer_open), so the monitor, which runs as root, gets only
  *      files its owner could open; they reach the monitor as inherited
  *      descriptors named /proc/self/fd/N.
- *   3. fork; the child starts its own session (a signal to skiffd's
- *      process group never reaches a guest), points stdin at /dev/null,
- *      stdout at the console log (O_APPEND), stderr at monitor.log, and
- *      execs the monitor. An exec failure comes back through a
- *      close-on-exec pipe, so the caller gets the real errno.
+ *   3. posix_spawn; the child starts its own session (a signal to
+ *      skiffd's process group never reaches a guest), points stdin at
+ *      /dev/null, stdout at the console log (O_APPEND), stderr at
+ *      monitor.log, and execs the monitor. An exec failure is the return
+ *      value, so the caller gets the real errno.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <spawn.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <linux/close_range.h>
 #include <sys/un.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "skiffd.h"
@@ -37,7 +36,6 @@ struct spawn_ctx {
 	int nfds;
 	int console_fd;
 	int log_fd;
-	int exec_pipe[2];
 	char *argv[SPAWN_ARGV_MAX];
 	int argc;
 	char ctl[sizeof(((struct sockaddr_un *)0)->sun_path)];
@@ -54,9 +52,6 @@ static void ctx_close(struct spawn_ctx *s)
 		close(s->console_fd);
 	if (s->log_fd >= 0)
 		close(s->log_fd);
-	for (i = 0; i < 2; i++)
-		if (s->exec_pipe[i] >= 0)
-			close(s->exec_pipe[i]);
 	for (i = 0; i < s->argc; i++)
 		free(s->argv[i]);
 }
@@ -175,75 +170,57 @@ static int build_argv(struct skiffd *d, struct vm *vm, struct spawn_ctx *s)
 	return rc ? -1 : 0;
 }
 
-static void __attribute__((noreturn)) child(struct spawn_ctx *s)
+/*
+ * The child's set-up as posix_spawn actions (a vfork-style clone: no
+ * copy of skiffd's memory, and an exec failure comes back as the return
+ * value): own session, default signals, nothing blocked, stdin
+ * /dev/null, stdout the console log, stderr monitor.log, the opened
+ * files at 3.., and nothing else of skiffd's.
+ */
+static int spawn(struct spawn_ctx *s, pid_t *pid)
 {
-	sigset_t none;
-	int i, err, null = open("/dev/null", O_RDWR | O_CLOEXEC);
-	int ep = fcntl(s->exec_pipe[1], F_DUPFD_CLOEXEC, 64 + SPAWN_MAX_FDS);
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t all, none;
+	int i, rc;
 
+	sigfillset(&all);
 	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	for (i = 1; i < NSIG; i++)
-		signal(i, SIG_DFL);
-	setsid();
-	if (null < 0 || dup2(null, 0) < 0 || dup2(s->console_fd, 1) < 0 ||
-	    dup2(s->log_fd, 2) < 0)
-		goto fail;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawnattr_init(&attr);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID |
+				 POSIX_SPAWN_SETSIGDEF |
+				 POSIX_SPAWN_SETSIGMASK);
+	posix_spawnattr_setsigdefault(&attr, &all);
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawn_file_actions_adddup2(&fa, s->console_fd, 1);
+	posix_spawn_file_actions_adddup2(&fa, s->log_fd, 2);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	for (i = 0; i < s->nfds; i++)
-		if (dup2(s->fds[i], SPAWN_FD_BASE + i) < 0)
-			goto fail;
-	/* Nothing else of skiffd's reaches the monitor. */
-	close_range(SPAWN_FD_BASE + s->nfds, ~0u, CLOSE_RANGE_CLOEXEC);
-	execv(s->argv[0], s->argv);
-fail:
-	err = errno;
-	if (write(ep, &err, sizeof(err)) < 0)
-		_exit(127);
-	_exit(127);
-}
-
-/* 0 when the exec worked, else the child's errno. */
-static int exec_result(struct spawn_ctx *s, pid_t pid)
-{
-	int child_errno = 0;
-	ssize_t n;
-
-	close(s->exec_pipe[1]);
-	s->exec_pipe[1] = -1;
-	do {
-		n = read(s->exec_pipe[0], &child_errno, sizeof(child_errno));
-	} while (n < 0 && errno == EINTR);
-	if (n == sizeof(child_errno)) {
-		waitpid(pid, NULL, 0);
-		return child_errno ? child_errno : EIO;
-	}
-	return 0;
+		posix_spawn_file_actions_adddup2(&fa, s->fds[i],
+						 SPAWN_FD_BASE + i);
+	posix_spawn_file_actions_addclosefrom_np(&fa, SPAWN_FD_BASE + s->nfds);
+	rc = posix_spawn(pid, s->argv[0], &fa, &attr, s->argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+	return rc;
 }
 
 int monitor_spawn(struct skiffd *d, struct vm *vm, struct jsonrpc_error *err)
 {
-	struct spawn_ctx s = { .console_fd = -1, .log_fd = -1,
-			       .exec_pipe = { -1, -1 } };
+	struct spawn_ctx s = { .console_fd = -1, .log_fd = -1 };
 	pid_t pid;
 	int rc = -1, e;
 
 	if (prepare_paths(d, vm, &s, err) || open_files(d, vm, &s, err))
 		goto out;
-	if (build_argv(d, vm, &s) || pipe2(s.exec_pipe, O_CLOEXEC)) {
+	if (build_argv(d, vm, &s)) {
 		jsonrpc_error_set(err, SKIFF_ERR_SYSTEM,
 				  "vm %s: preparing the monitor: %s",
 				  vm->def.name, strerror(errno));
 		goto out;
 	}
-	pid = fork();
-	if (pid < 0) {
-		jsonrpc_error_set(err, SKIFF_ERR_SYSTEM, "vm %s: fork: %s",
-				  vm->def.name, strerror(errno));
-		goto out;
-	}
-	if (pid == 0)
-		child(&s);
-	e = exec_result(&s, pid);
+	e = spawn(&s, &pid);
 	if (e) {
 		jsonrpc_error_set(err, SKIFF_ERR_SYSTEM,
 				  "vm %s: starting %s: %s", vm->def.name,

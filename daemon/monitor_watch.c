@@ -252,7 +252,18 @@ static void ready_cb(evutil_socket_t fd, short what, void *arg)
 
 	if (vm->state != VM_STARTING)
 		return;
-	info = monitor_refresh(d, vm);
+	/*
+	 * A monitor we started creates its control socket just before the
+	 * guest's first instruction and starts unpaused: accepting the
+	 * connection is the sign. No round trip: the loop must not wait
+	 * while the new guest competes for the CPUs.
+	 */
+	if (!vm->adopted && monitor_connect(d, vm) == 0) {
+		clear_timer(vm);
+		vm_set_state(d, vm, VM_RUNNING);
+		return;
+	}
+	info = vm->adopted ? monitor_refresh(d, vm) : NULL;
 	if (info) {
 		clear_timer(vm);
 		state = json_string_value(json_object_get(info, "state"));

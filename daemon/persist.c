@@ -74,8 +74,14 @@ static int fsync_dir(const char *dir)
 	return rc;
 }
 
-int persist_write_atomic(const char *dir, const char *name, const char *data,
-			 size_t len)
+/*
+ * @durable: fsync the file and the directory. Files whose content only
+ * matters while the host is up (the runtime records, the state of a VM
+ * whose monitor runs: an OS crash ends the guest anyway) skip it and stay
+ * atomic against a crash of skiffd itself, which is what they must survive.
+ */
+static int write_file(const char *dir, const char *name, const char *data,
+		      size_t len, bool durable)
 {
 	char tmp[VM_PATH_MAX + 128], dst[VM_PATH_MAX + 128];
 	int fd, saved;
@@ -86,7 +92,7 @@ int persist_write_atomic(const char *dir, const char *name, const char *data,
 		  0600);
 	if (fd < 0)
 		return -1;
-	if (write_all(fd, data, len) || fsync(fd))
+	if (write_all(fd, data, len) || (durable && fsync(fd)))
 		goto err;
 	if (close(fd)) {
 		fd = -1;
@@ -94,7 +100,7 @@ int persist_write_atomic(const char *dir, const char *name, const char *data,
 	}
 	if (rename(tmp, dst))
 		goto err_unlink;
-	return fsync_dir(dir);
+	return durable ? fsync_dir(dir) : 0;
 err:
 	saved = errno;
 	if (fd >= 0)
@@ -107,7 +113,14 @@ err_unlink:
 	return -1;
 }
 
-static int write_json(const char *dir, const char *name, json_t *j)
+int persist_write_atomic(const char *dir, const char *name, const char *data,
+			 size_t len)
+{
+	return write_file(dir, name, data, len, true);
+}
+
+static int write_json(const char *dir, const char *name, json_t *j,
+		      bool durable)
 {
 	char *s = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);
 	int rc;
@@ -117,7 +130,7 @@ static int write_json(const char *dir, const char *name, json_t *j)
 		errno = ENOMEM;
 		return -1;
 	}
-	rc = persist_write_atomic(dir, name, s, strlen(s));
+	rc = write_file(dir, name, s, strlen(s), durable);
 	free(s);
 	return rc;
 }
@@ -164,7 +177,7 @@ int persist_save_def(struct skiffd *d, struct vm *vm)
 	j = vm_def_to_json(&vm->def);
 	json_object_set_new(j, "owner", peer_cred_json(&vm->def.owner));
 	json_object_set_new(j, "created_at", json_real(vm->def.created_at));
-	return write_json(dir, "vm.json", j);
+	return write_json(dir, "vm.json", j, true);
 }
 
 int persist_save_state(struct skiffd *d, struct vm *vm)
@@ -187,24 +200,24 @@ int persist_save_state(struct skiffd *d, struct vm *vm)
 	}
 	if (vm->counters)
 		json_object_set(j, "counters", vm->counters);
-	return write_json(dir, "state.json", j);
+	return write_json(dir, "state.json", j, !vm_state_active(vm->state));
 }
 
 int persist_save_runtime(struct skiffd *d, struct vm *vm)
 {
 	char dir[VM_PATH_MAX + 64];
+	json_t *j;
 
 	if (persist_run_dir(d, vm->def.name, dir, sizeof(dir)) ||
 	    persist_mkdir_p(dir, 0700))
 		return -1;
-	return write_json(dir, "monitor.json",
-		json_pack("{s:i,s:I,s:f,s:I,s:b}", "pid", (int)vm->pid,
-			  "pid_start", (json_int_t)vm->pid_start,
-			  "started_at", vm->started_at,
-			  "run_console_offset",
-			  (json_int_t)vm->run_console_offset,
-			  "stop_requested",
-			  vm->stop_requested || vm->kill_requested));
+	j = json_pack("{s:i,s:I,s:f,s:I,s:b}", "pid", (int)vm->pid,
+		      "pid_start", (json_int_t)vm->pid_start,
+		      "started_at", vm->started_at,
+		      "run_console_offset", (json_int_t)vm->run_console_offset,
+		      "stop_requested", vm->stop_requested || vm->kill_requested);
+	/* The run dir does not outlive the host: no fsync needed. */
+	return write_json(dir, "monitor.json", j, false);
 }
 
 void persist_remove_runtime(struct skiffd *d, struct vm *vm)

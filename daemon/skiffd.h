@@ -258,6 +258,8 @@ int monitor_spawn(struct skiffd *d, struct vm *vm, struct jsonrpc_error *err);
 json_t *monitor_call(struct skiffd *d, struct vm *vm, const char *method,
 		     int timeout_ms, struct jsonrpc_error *err);
 void monitor_disconnect(struct vm *vm);
+/* Connect to the control socket if not yet connected; 0 or -1. */
+int monitor_connect(struct skiffd *d, struct vm *vm);
 /*
  * Refresh vm->counters from monitor.info; returns the info or NULL.
  * vm.info reads counters at most COUNTERS_MAX_AGE old, so a busy API
