@@ -49,16 +49,17 @@ bool shadow_gfn_tracked(struct mmu *mmu, u64 gfn)
 	return false;
 }
 
-/* Guest address of the gpte that shadow entry idx of sp mirrors. */
+/*
+ * Guest address of the gpte that entry idx of a leaf (level 1) page
+ * mirrors; a 32-bit guest PT is split in two quadrants of 512.
+ */
 u64 shadow_gpte_gpa(struct mmu_page *sp, int idx)
 {
 	u64 base = sp->gfn << MMU_PAGE_SHIFT;
 
 	if (!sp->role.gpte_4byte)
 		return base + idx * 8;
-	if (sp->role.level == 1)
-		return base + (sp->role.quadrant * 512 + idx) * 4;
-	return base + (sp->role.quadrant * 256 + idx / 2) * 4;
+	return base + (sp->role.quadrant * 512 + idx) * 4;
 }
 
 void shadow_drop_spte(struct mmu *mmu, struct mmu_page *sp, int idx)
