@@ -187,17 +187,22 @@ static void op_free(void *ctx, void *p)
 	free(p);
 }
 
+/* Can the aligned range of span pages around gfn map as one? */
+static bool slot_fits(const struct sim_slot *sl, u64 gfn, u64 span)
+{
+	u64 hfn = sl->host_hfn + (gfn - sl->base_gfn);
+	u64 lo = gfn & ~(span - 1);
+
+	return (hfn & (span - 1)) == (gfn & (span - 1)) &&
+	       lo >= sl->base_gfn && lo + span <= sl->base_gfn + sl->npages;
+}
+
 /* Huge mappings need the whole aligned range in the slot, congruent. */
 static int slot_max_level(const struct sim_slot *sl, u64 gfn)
 {
-	u64 hfn = sl->host_hfn + (gfn - sl->base_gfn);
-	u64 lo = gfn & ~511ULL;
-
-	if (!sl->huge || (hfn & 511) != (gfn & 511))
+	if (!sl->huge || !slot_fits(sl, gfn, 512))
 		return 1;
-	if (lo < sl->base_gfn || lo + 512 > sl->base_gfn + sl->npages)
-		return 1;
-	return 2;
+	return slot_fits(sl, gfn, 512 * 512) ? 3 : 2;
 }
 
 static int op_gfn_to_pfn(void *ctx, u64 gfn, struct mmu_pfn *pfn)
@@ -313,6 +318,10 @@ int sim_add_slot(struct sim *s, int id, u64 base_gfn, u64 npages,
 			sl->mem = NULL;
 		if (!sl->mem || !sl->truth)
 			return -1;
+		/* Aligned so huge slots can map 2M (and 1G) pages. */
+		if (npages >= 512 * 512)
+			s->next_host_hfn = (s->next_host_hfn + 0x3ffff) &
+					   ~0x3ffffULL;
 		sl->host_hfn = s->next_host_hfn;
 		s->next_host_hfn += (npages + 511) & ~511ULL;
 	}

@@ -521,6 +521,27 @@ TEST(shadow_many_pages_grow_hashes)
 	done();
 }
 
+TEST(tdp_1g_pages_and_logging)
+{
+	u64 bm[4096] = { 0 };
+	int level = 0;
+
+	tdp_setup(MMU_KIND_NPT);
+	CHECK(sim_add_slot(&s, 3, 0x40000, 0x40000, false, true) == 0);
+	CHECK(access(0x40000000ULL + 0x123000, K_SW) == SIM_OK);
+	CHECK(tdp_leaf_level(0x40000000ULL + 0x3ff000, &level) && level == 3);
+	CHECK(sim_check_tables(&s, check_ref, NULL) == 0);
+	/* Logging splits it: the next write maps one logged 4K page. */
+	CHECK(mmu_dirty_log_enable(s.mmu, 3, 0x40000, 0x40000) == 0);
+	CHECK(!tdp_leaf_level(0x40000000ULL + 0x3ff000, &level));
+	CHECK(access(0x40000000ULL + 0x5000, K_SW) == SIM_OK);
+	CHECK(tdp_leaf_level(0x40000000ULL + 0x5000, &level) && level == 1);
+	CHECK(mmu_dirty_log_get(s.mmu, 3, bm, false) == 0);
+	CHECK_EQ_U64(bm[0], 1ULL << 5);
+	CHECK(sim_check_tables(&s, check_ref, NULL) == 0);
+	done();
+}
+
 static const struct test_case cases[] = {
 	TEST_ENTRY(npt_faults_large_pages_zap),
 	TEST_ENTRY(ept_faults_large_pages_zap),
@@ -538,6 +559,7 @@ static const struct test_case cases[] = {
 	TEST_ENTRY(shadow_pse_role_bit),
 	TEST_ENTRY(shadow_root_zapped_in_use),
 	TEST_ENTRY(shadow_many_pages_grow_hashes),
+	TEST_ENTRY(tdp_1g_pages_and_logging),
 };
 
 TEST_MAIN("mmu-directed", cases)
