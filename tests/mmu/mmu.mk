@@ -17,7 +17,7 @@ MMU_SIM_SRC   := tests/mmu/sim.c tests/mmu/hw_mmu.c tests/mmu/invariants.c \
 MMU_PROP_SRC  := $(MMU_SIM_SRC) tests/mmu/property.c
 MMU_SEQS      ?= 100000
 MMU_LONG_SEQS ?= 1000000
-MMU_ENV       := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+MMU_ENV       := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:quarantine_size_mb=32 \
 		 UBSAN_OPTIONS=print_stacktrace=1 \
 		 SKIFF_RESULTS=$(SKIFF_RESULTS_DIR)/mmu
 MMU_TESTS     := walker directed property
