@@ -125,6 +125,12 @@ void mmu_dirty_log_disable(struct mmu *mmu, int slot)
 
 	if (!ds)
 		return;
+	/* TDP: drop the 4K mappings so the slot refaults with huge pages. */
+	if (mmu->cfg.kind != MMU_KIND_SHADOW) {
+		tdp_zap_range(mmu, ds->base_gfn, ds->base_gfn + ds->npages,
+			      false);
+		mmu_flush_if_needed(mmu);
+	}
 	mmu_free(mmu, ds->bitmap);
 	ds->bitmap = NULL;
 	ds->enabled = false;

@@ -539,6 +539,10 @@ TEST(tdp_1g_pages_and_logging)
 	CHECK(mmu_dirty_log_get(s.mmu, 3, bm, false) == 0);
 	CHECK_EQ_U64(bm[0], 1ULL << 5);
 	CHECK(sim_check_tables(&s, check_ref, NULL) == 0);
+	/* Logging off: the slot maps huge again. */
+	mmu_dirty_log_disable(s.mmu, 3);
+	CHECK(access(0x40000000ULL + 0x5000, K_SW) == SIM_OK);
+	CHECK(tdp_leaf_level(0x40000000ULL + 0x5000, &level) && level == 3);
 	done();
 }
 
