@@ -133,7 +133,8 @@ struct mmu_walk {
 /*
  * mmu_walk_guest - walk the guest tables of pg for va and the access in
  * ec (PFERR_WRITE/USER/FETCH). Sets accessed/dirty bits by cmpxchg when
- * set_ad. Returns 0 and fills w, or 1 with w->error_code for #PF.
+ * set_ad. Returns 0 and fills w, 1 with w->error_code for #PF, or -1
+ * if the gptes kept changing while A/D were set (retry the access).
  */
 int mmu_walk_guest(struct mmu *mmu, const struct mmu_paging *pg, u64 va,
 		   u32 ec, struct mmu_walk *w, bool set_ad);

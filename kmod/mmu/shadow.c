@@ -396,7 +396,7 @@ enum mmu_fault_ret shadow_page_fault(struct mmu *mmu, u64 va, u32 ec,
 {
 	struct mmu_page *sp;
 	struct mmu_walk w;
-	int level;
+	int level, r;
 
 	if (shadow_load_root(mmu))
 		return MMU_RET_NOMEM;
@@ -406,7 +406,10 @@ enum mmu_fault_ret shadow_page_fault(struct mmu *mmu, u64 va, u32 ec,
 					       (va >> MMU_PAGE_SHIFT) & 511, ec))
 			return MMU_RET_RETRY;
 	}
-	if (mmu_walk_guest(mmu, &mmu->pg, va, ec, &w, true)) {
+	r = mmu_walk_guest(mmu, &mmu->pg, va, ec, &w, true);
+	if (r < 0)
+		return MMU_RET_RETRY;
+	if (r) {
 		out->error_code = w.error_code;
 		return MMU_RET_INJECT;
 	}

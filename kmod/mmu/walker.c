@@ -278,7 +278,8 @@ int mmu_walk_guest(struct mmu *mmu, const struct mmu_paging *pg, u64 va,
 		if (!walk_set_ad(mmu, &f, w, gpa, ec))
 			return 0;
 	}
-	return 0;
+	/* The tables keep changing under us: let the vCPU retry. */
+	return -1;
 }
 
 /* PDPTE bits 2:1, 8:5 and 63:M are reserved; MOV CR3 checks them. */

@@ -241,7 +241,7 @@ static int op_cmpxchg_guest(void *ctx, u64 gpa, u64 old, u64 new, u32 len)
 
 	if (sim_read(s, gpa, &cur, len))
 		return -1;
-	if (cur != old)
+	if (cur != old || s->cmpxchg_races)
 		return 1;
 	return op_write_guest(s, gpa, &new, len);
 }

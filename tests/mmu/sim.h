@@ -51,6 +51,7 @@ struct sim {
 	u64 live_tables;
 	u64 heap_bytes;		/* MMU bookkeeping allocated */
 	u64 oom_seed;		/* nonzero: fail some allocations */
+	bool cmpxchg_races;	/* every cmpxchg loses (another writer) */
 	u64 next_host_hfn;
 	struct sim_tlb tlb[SIM_TLB_SIZE];
 	u64 flushes;

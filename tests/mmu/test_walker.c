@@ -218,6 +218,11 @@ TEST(accessed_dirty_by_cmpxchg)
 	CHECK(mmu_walk_guest(s.mmu, &pg, 0x5000, PF_W, &w, true) == 0);
 	sim_read(&s, pte_gpa, &e1, 8);
 	CHECK(e1 & GPT_D);
+	/* Another writer wins every cmpxchg: the walk asks for a retry. */
+	gpt_map(&g, pg.cr3, 0x7000, 0x7a000 | GPT_P | GPT_W, 1);
+	s.cmpxchg_races = true;
+	CHECK(mmu_walk_guest(s.mmu, &pg, 0x7000, 0, &w, true) == -1);
+	s.cmpxchg_races = false;
 	/* A faulting walk leaves A/D alone. */
 	gpt_map(&g, pg.cr3, 0x6000, 0x79000 | GPT_P, 1);
 	CHECK(mmu_walk_guest(s.mmu, &pg, 0x6000, PF_W, &w, true) == 1);
