@@ -132,6 +132,26 @@ int hw_walk_tdp(struct sim *s, u64 gpa, u64 *hfn, bool *r, bool *w, bool *x)
 	return -1;
 }
 
+/*
+ * Second stage of a two-dimensional walk: the MMU's NPT/EPT, or for a
+ * nested L2 with its own paging the shadow NPT the MMU builds from
+ * L1's NPT (every access through it is a user access).
+ */
+static int stage2(struct sim *s, u64 gpa, u64 *hfn, bool *r, bool *w,
+		  bool *x)
+{
+	u8 allow = 0;
+	int rc;
+
+	if (s->kind != MMU_KIND_SHADOW)
+		return hw_walk_tdp(s, gpa, hfn, r, w, x);
+	rc = hw_walk_shadow(s, gpa, hfn, &allow, NULL);
+	*r = allow & (1 << K_UR);
+	*w = allow & (1 << K_UW);
+	*x = allow & (1 << K_UX);
+	return rc == -3 ? -1 : rc;
+}
+
 static u8 *hfn_ptr(struct sim *s, u64 hfn)
 {
 	u64 gfn;
@@ -155,7 +175,7 @@ static int tdp_access(struct tdp_rd *c, u64 gpa, bool write, u8 **p)
 {
 	u64 hfn;
 	bool r, w, x;
-	int rc = hw_walk_tdp(c->s, gpa, &hfn, &r, &w, &x);
+	int rc = stage2(c->s, gpa, &hfn, &r, &w, &x);
 
 	if (rc == -2) {
 		snprintf(c->s->err, sizeof(c->s->err),
@@ -181,9 +201,11 @@ static int tdp_access(struct tdp_rd *c, u64 gpa, bool write, u8 **p)
 
 static int tdp_read(void *ctx, u64 gpa, u64 *val, u32 len)
 {
+	struct sim *s = ((struct tdp_rd *)ctx)->s;
 	u8 *p;
 
-	if (!sim_slot_of_gfn(((struct tdp_rd *)ctx)->s, gpa >> 12))
+	/* Outside memory reads as not present (an L2 gpa is not in it). */
+	if (!s->nested_l2 && !sim_slot_of_gfn(s, gpa >> 12))
 		return -1;
 	if (tdp_access(ctx, gpa, false, &p))
 		return 1;
@@ -368,7 +390,7 @@ static int tdp_step(struct sim *s, u64 va, int kind, u64 val, u32 len,
 	bool rr, ww, xx;
 	u8 *p;
 
-	ref_walk(&s->pg, tdp_read, &c, va, &r);
+	ref_walk(s->nested_l2 ? &s->l2pg : &s->pg, tdp_read, &c, va, &r);
 	if (r.status == REF_ABORT)
 		return tdp_fault(s, &c, kind, val, len, res);
 	if (r.status == REF_FAULT || !(r.allow & (1 << kind))) {
@@ -379,8 +401,8 @@ static int tdp_step(struct sim *s, u64 va, int kind, u64 val, u32 len,
 	if (tdp_set_ad(&c, &r, is_write(kind)))
 		return tdp_fault(s, &c, kind, val, len, res);
 	gpa = (r.gfn << 12) | (va & 0xfff);
-	if (!sim_slot_of_gfn(s, r.gfn) && !hw_walk_tdp(s, gpa, &hfn, &rr,
-						       &ww, &xx)) {
+	if (!s->nested_l2 && !sim_slot_of_gfn(s, r.gfn) &&
+	    !stage2(s, gpa, &hfn, &rr, &ww, &xx)) {
 		snprintf(s->err, sizeof(s->err), "TDP maps slotless gfn %llx",
 			 (unsigned long long)r.gfn);
 		res->out = SIM_NOMEM;
@@ -388,7 +410,7 @@ static int tdp_step(struct sim *s, u64 va, int kind, u64 val, u32 len,
 	}
 	if (tdp_access(&c, gpa, is_write(kind), &p))
 		return tdp_fault(s, &c, kind, val, len, res);
-	hw_walk_tdp(s, gpa, &hfn, &rr, &ww, &xx);
+	stage2(s, gpa, &hfn, &rr, &ww, &xx);
 	if ((kind == K_SX || kind == K_UX) && !xx) {
 		c.fault_gpa = gpa;
 		c.fault_write = false;
@@ -414,7 +436,7 @@ void sim_do_access(struct sim *s, u64 va, int kind, u64 val, u32 len,
 			complete(s, va, kind, val, len, t, res);
 			return;
 		}
-		if (s->kind == MMU_KIND_SHADOW) {
+		if (s->kind == MMU_KIND_SHADOW && !s->nested_l2) {
 			if (!shadow_step(s, va, kind, val, len, res))
 				return;
 		} else if (!tdp_step(s, va, kind, val, len, res)) {

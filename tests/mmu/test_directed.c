@@ -546,6 +546,55 @@ TEST(tdp_1g_pages_and_logging)
 	done();
 }
 
+/*
+ * An L2 with its own 4-level paging runs on the shadow of L1's NPT: the
+ * CPU walks L2's tables through the shadow NPT (A/D writes included,
+ * logged in L1's memory); a gap in L1's NPT under L2's table is a #NPF.
+ */
+TEST(nested_l2_two_dimensional)
+{
+	struct mmu_paging pg = shadow_setup(MMU_MODE_NPT, true, 0);
+	u64 e, bm[4] = { 0 }, npte;
+	int i;
+
+	/* L1's NPT: L2 gpa 0x100000.. (L2 tables) and 0x200000 (data). */
+	for (i = 0; i < 4; i++)
+		gpt_map(&g, pg.cr3, 0x100000 + i * 4096ULL,
+			((0x40ULL + i) << 12) | GPT_P | GPT_W | GPT_U, 1);
+	gpt_map(&g, pg.cr3, 0x200000, 0x50000 | GPT_P | GPT_W | GPT_U, 1);
+	/* L2's tables, in L1 memory, holding L2 gpas. */
+	for (i = 0; i < 3; i++) {
+		e = (0x101000 + i * 4096ULL) | GPT_P | GPT_W | GPT_U;
+		sim_write(&s, (0x40ULL + i) << 12, &e, 8);
+	}
+	e = 0x200000 | GPT_P | GPT_W | GPT_U;
+	sim_write(&s, (0x43ULL << 12) + 8, &e, 8);
+	s.nested_l2 = true;
+	s.l2pg = (struct mmu_paging){ .mode = MMU_MODE_LM4, .wp = true,
+				      .nxe = true, .cr3 = 0x100000 };
+	load(&pg);
+	CHECK(mmu_dirty_log_enable(s.mmu, 0, 0, 256) == 0);
+	CHECK(access(0x1000, K_UW) == SIM_OK);
+	sim_read(&s, (0x43ULL << 12) + 8, &e, 8);
+	CHECK((e & (GPT_A | GPT_D)) == (GPT_A | GPT_D));
+	CHECK(mmu_dirty_log_get(s.mmu, 0, bm, false) == 0);
+	CHECK(bm[1] & (1ULL << (0x43 - 64)));	/* L2's PT: A/D write */
+	CHECK(bm[1] & (1ULL << (0x50 - 64)));	/* the data write */
+	CHECK(leaf_role(0x103000).guest_mode);
+	CHECK(sim_check_tables(&s, check_ref, NULL) == 0);
+	/* L1 unmaps L2's PT page in its NPT (a trapped, emulated write). */
+	npte = gpt_entry_gpa(&g, pg.cr3, 0x103000, 1);
+	CHECK(mmu_emulate_write(s.mmu, npte, 0, 8) == 0);
+	sim_tlb_flush(&s);
+	{
+		struct sim_access r;
+
+		sim_do_access(&s, 0x1000, K_UR, 0, 8, &r);
+		CHECK(r.out == SIM_PF && r.ec == PFERR_USER);
+	}
+	done();
+}
+
 static const struct test_case cases[] = {
 	TEST_ENTRY(npt_faults_large_pages_zap),
 	TEST_ENTRY(ept_faults_large_pages_zap),
@@ -564,6 +613,7 @@ static const struct test_case cases[] = {
 	TEST_ENTRY(shadow_root_zapped_in_use),
 	TEST_ENTRY(shadow_many_pages_grow_hashes),
 	TEST_ENTRY(tdp_1g_pages_and_logging),
+	TEST_ENTRY(nested_l2_two_dimensional),
 };
 
 TEST_MAIN("mmu-directed", cases)
