@@ -104,7 +104,9 @@ static void broadcast(struct skiffd *d, const char *name, bool console,
 			if (!line)
 				break;
 		}
-		rpc_conn_send(s->conn, line, len);
+		/* Events go out now, not on the loop's next turn. */
+		if (rpc_conn_send(s->conn, line, len))
+			rpc_conn_flush(s->conn);
 	}
 	free(line);
 	json_decref(params);

@@ -257,7 +257,7 @@ static void conn_process(struct rpc_conn *c)
  * loop's next turn would cost two epoll_ctl calls per request. What the
  * socket does not take stays queued for the bufferevent to write.
  */
-static void conn_flush(struct rpc_conn *c)
+void rpc_conn_flush(struct rpc_conn *c)
 {
 	struct evbuffer *out = bufferevent_get_output(c->bev);
 
@@ -271,7 +271,7 @@ static void conn_read_cb(struct bufferevent *bev, void *arg)
 
 	conn_process(c);
 	if (!c->closing)
-		conn_flush(c);
+		rpc_conn_flush(c);
 }
 
 static void conn_write_cb(struct bufferevent *bev, void *arg)
