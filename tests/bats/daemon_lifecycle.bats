@@ -148,3 +148,18 @@ teardown() {
 	assert_line "ev1 vm.created"
 	assert_line "ev1 defined -> starting"
 }
+
+@test "rm refuses a running vm; rm -f kills it first" {
+	require_guest counter
+	ctl run --name r1 "$(guest counter)" >/dev/null
+	wait_state r1 running
+	run ctl rm r1
+	assert_equal "$status" 5
+	assert_output --partial "cannot delete: vm is running"
+	run ctl rm -f r1
+	assert_success
+	run ctl info r1
+	assert_equal "$status" 4
+	[ -z "$(monitor_pids)" ]
+	[ ! -e "$STATE/vms/r1" ]
+}
