@@ -22,6 +22,8 @@
 #define PFERR_USER	(1U << 2)
 #define PFERR_RSVD	(1U << 3)
 #define PFERR_FETCH	(1U << 4)
+/* Stage-2 fault taken while the CPU walked the guest's own tables. */
+#define PFERR_GUEST_PAGE	(1U << 30)
 
 /* Guest paging modes; MMU_MODE_NPT is an L1 hypervisor's nested table. */
 enum mmu_mode {

@@ -198,6 +198,7 @@ union mmu_role shadow_base_role(struct mmu *mmu);
 struct mmu_page *shadow_find_page(struct mmu *mmu, u64 gfn,
 				  union mmu_role role);
 bool shadow_gfn_tracked(struct mmu *mmu, u64 gfn);
+void shadow_unprotect_gfn(struct mmu *mmu, u64 gfn);
 struct mmu_page *shadow_leaf_page_of(struct mmu *mmu, u64 va);
 
 /* root_cache.c */

@@ -38,6 +38,20 @@ struct mmu_page *shadow_find_page(struct mmu *mmu, u64 gfn,
 	return NULL;
 }
 
+/* Zap every guest-table shadow of gfn: writes to it stop trapping. */
+void shadow_unprotect_gfn(struct mmu *mmu, u64 gfn)
+{
+	struct mmu_page *sp;
+
+restart:
+	for (sp = mmu_hmap_get(&mmu->sp_by_gfn, gfn); sp; sp = sp->hash_next) {
+		if (!sp->role.direct && !sp->role.invalid) {
+			shadow_zap_page(mmu, sp);
+			goto restart;
+		}
+	}
+}
+
 /* Writes to gfn must trap while a synced guest table shadows it. */
 bool shadow_gfn_tracked(struct mmu *mmu, u64 gfn)
 {
@@ -355,6 +369,15 @@ static enum mmu_fault_ret fetch_leaf(struct mmu *mmu, struct mmu_page *sp,
 				dirty, ec, &pfn, &emulate);
 	if (set_leaf(mmu, sp, idx, w->gfn, spte))
 		return MMU_RET_NOMEM;
+	if (emulate && (ec & PFERR_GUEST_PAGE)) {
+		/*
+		 * The CPU's own walk of L2's tables wrote (A/D) to a page
+		 * shadowed as one of L1's tables: there is no instruction
+		 * to emulate, so unprotect the page and let it retry.
+		 */
+		shadow_unprotect_gfn(mmu, w->gfn);
+		return MMU_RET_RETRY;
+	}
 	if (emulate) {
 		mmu->stats.emulated_writes++;
 		return MMU_RET_EMULATE;

@@ -169,6 +169,8 @@ struct tdp_rd {
 	u64 fault_gpa;
 	bool fault_write;
 	bool fault_present;
+	bool fault_walk;	/* while walking the guest's tables */
+	bool fault_fetch;	/* the access itself is a fetch */
 };
 
 static int tdp_access(struct tdp_rd *c, u64 gpa, bool write, u8 **p)
@@ -207,8 +209,10 @@ static int tdp_read(void *ctx, u64 gpa, u64 *val, u32 len)
 	/* Outside memory reads as not present (an L2 gpa is not in it). */
 	if (!s->nested_l2 && !sim_slot_of_gfn(s, gpa >> 12))
 		return -1;
+	((struct tdp_rd *)ctx)->fault_walk = true;
 	if (tdp_access(ctx, gpa, false, &p))
 		return 1;
+	((struct tdp_rd *)ctx)->fault_walk = false;
 	*val = 0;
 	memcpy(val, p, len);
 	return 0;
@@ -230,8 +234,10 @@ static int tdp_set_ad(struct tdp_rd *c, const struct ref_result *r,
 			nv |= 0x40;
 		if (nv == v)
 			continue;
+		c->fault_walk = true;
 		if (tdp_access(c, r->pte_gpa[i], true, &p))
 			return 1;
+		c->fault_walk = false;
 		memcpy(p, &nv, r->pte_size);
 		sim_truth_mark(c->s, r->pte_gpa[i] >> 12);
 	}
@@ -372,7 +378,9 @@ static int tdp_fault(struct sim *s, struct tdp_rd *c, int kind, u64 val,
 		     u32 len, struct sim_access *res)
 {
 	u32 ec = (c->fault_write ? PFERR_WRITE : 0) | PFERR_USER |
-		 (c->fault_present ? PFERR_PRESENT : 0);
+		 (c->fault_present ? PFERR_PRESENT : 0) |
+		 (c->fault_walk ? PFERR_GUEST_PAGE : 0) |
+		 (c->fault_fetch && !c->fault_walk ? PFERR_FETCH : 0);
 
 	if (s->err[0]) {
 		res->out = SIM_NOMEM;
@@ -386,7 +394,7 @@ static int tdp_step(struct sim *s, u64 va, int kind, u64 val, u32 len,
 {
 	struct tdp_rd c = { .s = s };
 	struct ref_result r;
-	u64 hfn, gpa;
+	u64 hfn, gpa, gfn;
 	bool rr, ww, xx;
 	u8 *p;
 
@@ -408,16 +416,21 @@ static int tdp_step(struct sim *s, u64 va, int kind, u64 val, u32 len,
 		res->out = SIM_NOMEM;
 		return 0;
 	}
+	c.fault_fetch = kind == K_SX || kind == K_UX;
 	if (tdp_access(&c, gpa, is_write(kind), &p))
 		return tdp_fault(s, &c, kind, val, len, res);
 	stage2(s, gpa, &hfn, &rr, &ww, &xx);
-	if ((kind == K_SX || kind == K_UX) && !xx) {
+	if (c.fault_fetch && !xx) {
 		c.fault_gpa = gpa;
 		c.fault_write = false;
 		c.fault_present = true;
 		return tdp_fault(s, &c, kind, val, len, res);
 	}
-	tlb_fill(s, va, hfn, r.gfn, tdp_allow(r.allow, rr, ww, xx),
+	/* Nested: the frame L1's NPT gave, not L2's physical frame. */
+	gfn = r.gfn;
+	if (s->nested_l2 && sim_gfn_of_hfn(s, hfn, &gfn))
+		gfn = ~0ULL;
+	tlb_fill(s, va, hfn, gfn, tdp_allow(r.allow, rr, ww, xx),
 		 is_write(kind) || !r.nr || (r.pte[r.nr - 1] & 0x40));
 	complete(s, va, kind, val, len, tlb_hit(s, va, kind), res);
 	return 0;

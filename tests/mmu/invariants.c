@@ -148,7 +148,7 @@ static int check_tlb(struct walk_ctx *c)
 		if (check_write(s, gfn, t->allow))
 			return -1;
 		/* L2 linear addresses: the callback judges L1's table. */
-		if (s->nested_l2)
+		if (s->nested_l2 && !s->l2_identity)
 			continue;
 		if (!c->allowed(c->actx, t->vpn << 12, gfn, t->allow))
 			return fail(s, "TLB entry grants more than guest",

@@ -667,9 +667,72 @@ static u64 physmap_base(enum mmu_mode mode)
 		return 0xc0000000ULL;
 	case MMU_MODE_LM5:
 		return 1ULL << 48;
+	case MMU_MODE_NPT:
+		return 1ULL << 35;	/* an L2 physical address */
 	default:
 		return 1ULL << 39;
 	}
+}
+
+/* The level at which va a and va b take different entries. */
+static int split_level(enum mmu_mode mode, u64 a, u64 b)
+{
+	int l;
+
+	for (l = gpt_levels(mode); l > 1; l--) {
+		u32 bits = mode == MMU_MODE_32 ? 10 : 9;
+		u32 shift = 12 + bits * (l - 1);
+
+		if (mode == MMU_MODE_PAE && l == 3)
+			shift = 30;
+		if ((a >> shift) != (b >> shift))
+			return l;
+	}
+	return 1;
+}
+
+/* Give root 1 root 0's entry at level for va (a shared subtree). */
+static void share_entry(struct world *w, u64 va, int level)
+{
+	u32 sz = gpt_pte_size(w->g.mode);
+	u64 src = gpt_entry_gpa(&w->g, w->roots[0], va, level);
+	u64 dst = gpt_entry_gpa(&w->g, w->roots[1], va, level);
+	u64 e = 0;
+
+	sim_read(&w->s, src, &e, sz);
+	sim_write(&w->s, dst, &e, sz);
+}
+
+/*
+ * Nested with L2 paging: L2 maps linear = L2-physical with 1G pages
+ * (so the universe means the same in both), its two tables come from
+ * the pool, and L1's NPT maps the pool identity so the CPU can walk
+ * them and set their A/D bits through the shadow NPT.
+ */
+static int build_l2(struct world *w)
+{
+	u64 fl = GPT_P | GPT_W | GPT_U, pml4, pdpt, e, i;
+
+	for (i = 0; i < POOL_PAGES; i++)
+		if (gpt_map(&w->g, w->roots[0], (POOL_GFN + i) << 12,
+			    ((POOL_GFN + i) << 12) | fl, 1))
+			return -1;
+	share_entry(w, POOL_GFN << 12, 2);
+	pml4 = gpt_alloc(&w->g);
+	pdpt = gpt_alloc(&w->g);
+	if (pdpt == ~0ULL)
+		return -1;
+	e = pdpt | fl;
+	sim_write(&w->s, pml4, &e, 8);
+	for (i = 0; i < 64; i++) {
+		e = (i << 30) | fl | GPT_PS;
+		sim_write(&w->s, pdpt + i * 8, &e, 8);
+	}
+	w->s.nested_l2 = true;
+	w->s.l2_identity = true;
+	w->s.l2pg = (struct mmu_paging){ .mode = MMU_MODE_LM4, .wp = true,
+					 .nxe = true, .cr3 = pml4 };
+	return 0;
 }
 
 static int build_guest(struct world *w, enum mmu_mode mode, u64 *rng)
@@ -691,21 +754,6 @@ static int build_guest(struct world *w, enum mmu_mode mode, u64 *rng)
 		return 0;
 	for (r = 0; r < 2; r++)
 		w->roots[r] = gpt_alloc(g);
-	/* Root 0 builds the shared physmap; root 1 copies its top entry. */
-	for (i = 0; i < (int)POOL_PAGES; i++)
-		if (gpt_map(g, w->roots[0], w->physmap +
-			    ((POOL_GFN + i) << 12),
-			    ((POOL_GFN + i) << 12) | kflags, 1))
-			return -1;
-	{
-		int top = gpt_levels(mode);
-		u64 src = gpt_entry_gpa(g, w->roots[0], w->physmap, top);
-		u64 dst = gpt_entry_gpa(g, w->roots[1], w->physmap, top);
-		u64 e = 0;
-
-		sim_read(&w->s, src, &e, gpt_pte_size(mode));
-		sim_write(&w->s, dst, &e, gpt_pte_size(mode));
-	}
 	for (i = 0; i < 4; i++)
 		w->pts[i] = gpt_alloc(g);
 	for (r = 0; r < 2; r++) {
@@ -715,6 +763,13 @@ static int build_guest(struct world *w, enum mmu_mode mode, u64 *rng)
 		    gpt_map(g, w->roots[r], U1, w->pts[1] | fl, 2))
 			return -1;
 	}
+	/* Root 0 builds the physmap; root 1 shares its subtree. */
+	for (i = 0; i < (int)POOL_PAGES; i++)
+		if (gpt_map(g, w->roots[0], w->physmap +
+			    ((POOL_GFN + i) << 12),
+			    ((POOL_GFN + i) << 12) | kflags, 1))
+			return -1;
+	share_entry(w, w->physmap, split_level(mode, w->physmap, U0));
 	for (i = 0; i < 4; i++) {
 		for (j = 0; j < WIN; j++) {
 			u64 x = rng_next(rng);
@@ -725,6 +780,8 @@ static int build_guest(struct world *w, enum mmu_mode mode, u64 *rng)
 			sim_write(&w->s, w->pts[i] + j * sz, &v, sz);
 		}
 	}
+	if (mode == MMU_MODE_NPT && (rng_next(rng) & 1))
+		return build_l2(w);
 	return 0;
 }
 

@@ -53,6 +53,7 @@ struct sim {
 	u64 oom_seed;		/* nonzero: fail some allocations */
 	bool cmpxchg_races;	/* every cmpxchg loses (another writer) */
 	bool nested_l2;		/* an L2 with l2pg runs on the shadow NPT */
+	bool l2_identity;	/* ... and maps linear = L2 physical */
 	struct mmu_paging l2pg;
 	u64 next_host_hfn;
 	struct sim_tlb tlb[SIM_TLB_SIZE];

@@ -595,6 +595,48 @@ TEST(nested_l2_two_dimensional)
 	done();
 }
 
+/*
+ * L2's PT page is also one of L1's NPT tables (shadowed, write-
+ * protected, unsync off): the CPU's A/D write to it during L2's walk
+ * has no instruction to emulate, so the MMU unprotects the page.
+ */
+TEST(nested_walk_write_unprotects)
+{
+	struct mmu_paging pg = shadow_setup(MMU_MODE_NPT, false, 0);
+	struct mmu_stats st;
+	u64 e;
+	int i;
+
+	for (i = 0; i < 4; i++)
+		gpt_map(&g, pg.cr3, 0x100000 + i * 4096ULL,
+			((0x40ULL + i) << 12) | GPT_P | GPT_W | GPT_U, 1);
+	gpt_map(&g, pg.cr3, 0x200000, 0x50000 | GPT_P | GPT_W | GPT_U, 1);
+	/* L1's NPT also uses gfn 0x43 as the PT for L2 gpa 0x600000. */
+	e = 0x43000 | GPT_P | GPT_W | GPT_U;
+	sim_write(&s, gpt_entry_gpa(&g, pg.cr3, 0x600000, 2), &e, 8);
+	for (i = 0; i < 3; i++) {
+		e = (0x101000 + i * 4096ULL) | GPT_P | GPT_W | GPT_U;
+		sim_write(&s, (0x40ULL + i) << 12, &e, 8);
+	}
+	e = 0x200000 | GPT_P | GPT_W | GPT_U;
+	sim_write(&s, (0x43ULL << 12) + 8, &e, 8);
+	e = 0x201000 | GPT_P | GPT_W | GPT_U;
+	sim_write(&s, (0x43ULL << 12) + 16, &e, 8);
+	load(&pg);
+	/* As L1's table: the shadow MMU shadows and protects gfn 0x43. */
+	CHECK(access(0x602000, K_SR) == SIM_OK);
+	CHECK(shadow_gfn_tracked(s.mmu, 0x43));
+	s.nested_l2 = true;
+	s.l2pg = (struct mmu_paging){ .mode = MMU_MODE_LM4, .wp = true,
+				      .nxe = true, .cr3 = 0x100000 };
+	CHECK(access(0x1000, K_UR) == SIM_OK);
+	mmu_get_stats(s.mmu, &st);
+	CHECK(st.emulated_writes == 0);
+	sim_read(&s, (0x43ULL << 12) + 8, &e, 8);
+	CHECK(e & GPT_A);
+	done();
+}
+
 static const struct test_case cases[] = {
 	TEST_ENTRY(npt_faults_large_pages_zap),
 	TEST_ENTRY(ept_faults_large_pages_zap),
@@ -614,6 +656,7 @@ static const struct test_case cases[] = {
 	TEST_ENTRY(shadow_many_pages_grow_hashes),
 	TEST_ENTRY(tdp_1g_pages_and_logging),
 	TEST_ENTRY(nested_l2_two_dimensional),
+	TEST_ENTRY(nested_walk_write_unprotects),
 };
 
 TEST_MAIN("mmu-directed", cases)
