@@ -87,15 +87,20 @@ void events_unsubscribe(struct skiffd *d, struct rpc_conn *c)
 	}
 }
 
-static void broadcast(struct skiffd *d, const char *name, bool console,
-		      const char *method, json_t *params)
+/* @owner: for console output, only subscribers who may manage the VM. */
+static void broadcast(struct skiffd *d, const char *name,
+		      const struct peer_cred *owner, const char *method,
+		      json_t *params)
 {
 	struct rpc_sub *s;
 	char *line = NULL;
 	size_t len = 0;
 
 	for (s = d->subs; s; s = s->next) {
-		if ((console && !s->console) || !sub_wants(s, name))
+		if (!sub_wants(s, name))
+			continue;
+		if (owner && (!s->console ||
+			      !peer_may_manage(rpc_conn_peer(s->conn), owner)))
 			continue;
 		if (!line) {
 			line = jsonrpc_notification_line(method,
@@ -127,7 +132,7 @@ void events_state(struct skiffd *d, struct vm *vm, enum vm_state previous)
 					    json_integer(vm->exit_signal));
 		json_object_set_new(p, "reason", json_string(vm->reason));
 	}
-	broadcast(d, vm->def.name, false, "vm.state_changed", p);
+	broadcast(d, vm->def.name, NULL, "vm.state_changed", p);
 }
 
 void events_console(struct skiffd *d, struct vm *vm, uint64_t offset,
@@ -137,12 +142,12 @@ void events_console(struct skiffd *d, struct vm *vm, uint64_t offset,
 			      "offset", (json_int_t)offset,
 			      "data", console_text(buf, len));
 
-	broadcast(d, vm->def.name, true, "vm.console_output", p);
+	broadcast(d, vm->def.name, &vm->def.owner, "vm.console_output", p);
 }
 
 void events_vm(struct skiffd *d, const char *what, const char *name)
 {
-	broadcast(d, name, false, what, json_pack("{s:s}", "name", name));
+	broadcast(d, name, NULL, what, json_pack("{s:s}", "name", name));
 }
 
 bool events_want_console(struct skiffd *d, struct vm *vm)
@@ -150,7 +155,8 @@ bool events_want_console(struct skiffd *d, struct vm *vm)
 	struct rpc_sub *s;
 
 	for (s = d->subs; s; s = s->next)
-		if (s->console && sub_wants(s, vm->def.name))
+		if (s->console && sub_wants(s, vm->def.name) &&
+		    peer_may_manage(rpc_conn_peer(s->conn), &vm->def.owner))
 			return true;
 	return false;
 }

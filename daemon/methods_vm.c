@@ -25,6 +25,22 @@ static struct vm *vm_param(struct rpc_call *c, json_t *p,
 	return vm_lookup(c->d, name, err);
 }
 
+/* The VM named in @p, if the caller may act on it (peer_may_manage). */
+static struct vm *vm_param_managed(struct rpc_call *c, json_t *p,
+				   struct jsonrpc_error *err)
+{
+	struct vm *vm = vm_param(c, p, err);
+
+	if (vm && !peer_may_manage(c->peer, &vm->def.owner)) {
+		jsonrpc_error_set(err, SKIFF_ERR_ACCESS,
+			"vm %s: owned by uid %d; uid %d may only look at it",
+			vm->def.name, (int)vm->def.owner.uid,
+			(int)c->peer->uid);
+		return NULL;
+	}
+	return vm;
+}
+
 /*
  * Check at definition time that the client may open every file the VM
  * will use, with its own credentials, so that the answer comes now and
@@ -105,7 +121,7 @@ err:
 json_t *method_vm_start(struct rpc_call *c, json_t *p,
 			struct jsonrpc_error *err)
 {
-	struct vm *vm = vm_param(c, p, err);
+	struct vm *vm = vm_param_managed(c, p, err);
 
 	if (!vm || vm_state_check(vm->def.name, vm->state, VM_OP_START, err))
 		return NULL;
@@ -125,7 +141,7 @@ json_t *method_vm_stop(struct rpc_call *c, json_t *p,
 	/* Every param is checked before the lookup. */
 	if (rpc_param_number(p, "timeout", false, 0, 3600, &timeout, err) < 0)
 		return NULL;
-	vm = vm_param(c, p, err);
+	vm = vm_param_managed(c, p, err);
 	if (!vm)
 		return NULL;
 	if (vm_state_check(vm->def.name, vm->state, VM_OP_STOP, err) ||
@@ -139,7 +155,7 @@ json_t *method_vm_stop(struct rpc_call *c, json_t *p,
 json_t *method_vm_kill(struct rpc_call *c, json_t *p,
 		       struct jsonrpc_error *err)
 {
-	struct vm *vm = vm_param(c, p, err);
+	struct vm *vm = vm_param_managed(c, p, err);
 
 	if (!vm || vm_state_check(vm->def.name, vm->state, VM_OP_KILL, err) ||
 	    monitor_kill(c->d, vm, err))
@@ -151,7 +167,7 @@ json_t *method_vm_kill(struct rpc_call *c, json_t *p,
 static json_t *pause_resume(struct rpc_call *c, json_t *p, bool pause,
 			    struct jsonrpc_error *err)
 {
-	struct vm *vm = vm_param(c, p, err);
+	struct vm *vm = vm_param_managed(c, p, err);
 	json_t *r;
 
 	if (!vm || vm_state_check(vm->def.name, vm->state,
@@ -182,7 +198,7 @@ json_t *method_vm_resume(struct rpc_call *c, json_t *p,
 json_t *method_vm_delete(struct rpc_call *c, json_t *p,
 			 struct jsonrpc_error *err)
 {
-	struct vm *vm = vm_param(c, p, err);
+	struct vm *vm = vm_param_managed(c, p, err);
 	char name[VM_NAME_MAX + 1];
 
 	if (!vm || vm_state_check(vm->def.name, vm->state, VM_OP_DELETE, err))
@@ -230,7 +246,7 @@ json_t *method_vm_console(struct rpc_call *c, json_t *p,
 	    rpc_param_u64(p, "max_bytes", false, 0, CONSOLE_READ_MAX, &max,
 			  err) < 0)
 		return NULL;
-	vm = vm_param(c, p, err);
+	vm = vm_param_managed(c, p, err);
 	if (!vm)
 		return NULL;
 	r = console_read(c->d, vm, offset, max, err);

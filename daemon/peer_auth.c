@@ -80,6 +80,12 @@ bool peer_allowed(const struct peer_cred *pc, gid_t socket_gid)
 	return false;
 }
 
+bool peer_may_manage(const struct peer_cred *pc,
+		     const struct peer_cred *owner)
+{
+	return pc->uid == 0 || pc->uid == geteuid() || pc->uid == owner->uid;
+}
+
 static int set_groups(size_t n, const gid_t *groups)
 {
 	/* The raw call: glibc's setgroups() would apply it to all threads. */

@@ -88,6 +88,14 @@ bool peer_allowed(const struct peer_cred *pc, gid_t socket_gid);
  */
 int peer_open(const struct peer_cred *pc, const char *path, int flags);
 json_t *peer_cred_json(const struct peer_cred *pc);
+/*
+ * peer_may_manage - may @pc act on a VM owned by @owner (start, stop,
+ * kill, pause, resume, delete, read its console)? Root, skiffd's own
+ * user and the owner may; other members of the socket's group may only
+ * look (vm.list, vm.info, state events).
+ */
+bool peer_may_manage(const struct peer_cred *pc,
+		     const struct peer_cred *owner);
 int peer_cred_from_json(json_t *j, struct peer_cred *pc);
 
 /* --- vm_state.c: the lifecycle -------------------------------------------- */

@@ -124,3 +124,32 @@ as_stranger() {
 	assert_equal "$stderr" \
 		"skiffctl: vm n1: net service: only root may attach tap devices"
 }
+
+@test "other users' vms: a group member may look, not act or read the console" {
+	require_kvm
+	require_guest counter
+	start_skiffd
+	ctl run --name rootvm --mem 8 "$(guest counter)" >/dev/null
+	wait_state rootvm running
+	run as_member ls
+	assert_success
+	assert_output --partial rootvm
+	run as_member --json info rootvm
+	assert_success
+	for cmd in stop kill pause logs rm; do
+		run --separate-stderr as_member "$cmd" rootvm
+		assert_equal "$status" 6
+		assert_equal "$stderr" \
+			"skiffctl: vm rootvm: owned by uid 0; uid $NOBODY may only look at it"
+	done
+	run vm_field rootvm state
+	assert_output running
+	# Its own vm: everything.
+	run as_member run --attach --name mine "$PUB/hello.hvt" x
+	assert_success
+	assert_output --partial "arg 1: x"
+	run as_member logs mine
+	assert_output --partial "Hello, world!"
+	run as_member rm mine
+	assert_success
+}
