@@ -178,7 +178,7 @@ sys_err:
 json_t *monitor_refresh(struct skiffd *d, struct vm *vm)
 {
 	struct jsonrpc_error err = { 0 };
-	json_t *info = monitor_call(d, vm, "monitor.info", 500, &err), *c;
+	json_t *info = monitor_call(d, vm, "monitor.info", 250, &err), *c;
 
 	if (!info) {
 		log_debug("%s", err.message);
