@@ -7,7 +7,7 @@
 #   load helpers
 #   load ../daemon/bats_daemon
 
-SKIFFD=$SKIFF_BIN/skiffd
+SKIFFD=${SKIFFD_BIN:-$SKIFF_BIN/skiffd}
 SKIFFCTL=$SKIFF_BIN/skiffctl
 RPC_PIPE=$SKIFF_TOP/build/tests/daemon/rpc-pipe
 

@@ -41,3 +41,31 @@ $(DAEMON_TEST_RUNS): run-daemon-%: $(BUILD)/tests/daemon/%
 # The Bats suites of skiffd, skiffctl and the systemd units.
 BATS_SUITES += $(sort $(wildcard $(TOP)/tests/bats/daemon*.bats \
 	$(TOP)/tests/bats/skiffctl*.bats $(TOP)/tests/bats/systemd*.bats))
+
+# skiffd under ASan+UBSan through the daemon's Bats suites (not part of
+# check: it doubles their time). Any sanitizer report fails the run.
+DAEMON_SAN_BIN := $(BUILD)/san/daemon/skiffd
+
+$(OBJ)/daemon-san/main.o: $(TOP)/daemon/main.c $(DAEMON_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN_CFLAGS) $(API_CPPFLAGS) -I$(TOP)/daemon -c -o $@ $<
+
+$(DAEMON_SAN_BIN): $(DAEMON_SAN_OBJS) $(OBJ)/daemon-san/main.o $(API_SAN_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $^ $(DAEMON_LIBS) $(API_LDLIBS) $(SAN_FLAGS)
+
+.PHONY: check-daemon-san
+check-daemon-san: $(DAEMON_SAN_BIN) build-all
+	@rm -rf $(BUILD)/san/daemon/logs && mkdir -p $(BUILD)/san/daemon/logs
+	SKIFFD_BIN=$(DAEMON_SAN_BIN) \
+	SKIFFD_MONITOR=$(BIN)/skiff-monitor \
+	ASAN_OPTIONS=log_path=$(BUILD)/san/daemon/logs/asan \
+	UBSAN_OPTIONS=log_path=$(BUILD)/san/daemon/logs/ubsan:print_stacktrace=1 \
+		bats $(TOP)/tests/bats/daemon_api.bats \
+		$(TOP)/tests/bats/daemon_lifecycle.bats \
+		$(TOP)/tests/bats/daemon_restart.bats \
+		$(TOP)/tests/bats/daemon_access.bats \
+		$(TOP)/tests/bats/daemon_console.bats
+	@if ls $(BUILD)/san/daemon/logs/* >/dev/null 2>&1; then \
+		cat $(BUILD)/san/daemon/logs/*; exit 1; fi
+	@echo "check-daemon-san: no sanitizer reports"
