@@ -69,3 +69,36 @@ check-daemon-san: $(DAEMON_SAN_BIN) build-all
 	@if ls $(BUILD)/san/daemon/logs/* >/dev/null 2>&1; then \
 		cat $(BUILD)/san/daemon/logs/*; exit 1; fi
 	@echo "check-daemon-san: no sanitizer reports"
+
+# libFuzzer target for vm.create's validation: a short run in check.
+VMDEF_FUZZ_BIN     := $(BUILD)/fuzz/fuzz_vm_def
+VMDEF_FUZZ_CORPUS  := $(BUILD)/fuzz/corpus-vm-def
+VMDEF_FUZZ_SECONDS ?= 15
+VMDEF_FUZZ_SRCS    := $(TOP)/daemon/vm_def.c $(TOP)/daemon/peer_auth.c \
+		      $(TOP)/daemon/log.c $(API_SRCS)
+
+ALL_TARGETS += $(VMDEF_FUZZ_BIN)
+FUZZ_RUNS   += fuzz-vm-def
+
+$(VMDEF_FUZZ_BIN): $(TOP)/tests/daemon/fuzz_vm_def.c $(VMDEF_FUZZ_SRCS) $(DAEMON_HDRS)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(JSONRPC_FUZZ_FLAGS) $(API_CPPFLAGS) -I$(TOP)/daemon -o $@ \
+		$< $(VMDEF_FUZZ_SRCS) $(API_LDLIBS)
+
+.PHONY: fuzz-vm-def
+fuzz-vm-def: $(VMDEF_FUZZ_BIN)
+	@mkdir -p $(VMDEF_FUZZ_CORPUS) $(SKIFF_RESULTS_DIR)
+	@printf '%s' '{"name":"web-1","kernel":"/k.hvt","mem":64,"args":["a",""],"autostart":true,"block":[{"name":"d","path":"/d.img"}],"net":[{"name":"n","tap":"tap0","mac":"02:00:00:00:00:01"}]}' >$(VMDEF_FUZZ_CORPUS)/full
+	@printf '%s' '{"name":"a","kernel":"/k"}' >$(VMDEF_FUZZ_CORPUS)/min
+	@if $(VMDEF_FUZZ_BIN) -max_total_time=$(VMDEF_FUZZ_SECONDS) -timeout=5 \
+		-rss_limit_mb=1024 -max_len=4096 -print_final_stats=1 \
+		$(VMDEF_FUZZ_CORPUS) >$(BUILD)/fuzz/vm_def.log 2>&1; then \
+		grep -E 'stat::number_of_executed_units' $(BUILD)/fuzz/vm_def.log; \
+		echo "fuzz_vm_def: 1 passed, 0 failed"; \
+		echo "1 0 0" >>$(SKIFF_RESULTS_DIR)/fuzz-vm-def; \
+	else \
+		tail -40 $(BUILD)/fuzz/vm_def.log; \
+		echo "fuzz_vm_def: 0 passed, 1 failed"; \
+		echo "0 1 0" >>$(SKIFF_RESULTS_DIR)/fuzz-vm-def; \
+		exit 1; \
+	fi
