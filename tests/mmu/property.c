@@ -360,11 +360,25 @@ static int ev_pte(struct world *w, const struct event *e)
 	u32 sz = gpt_pte_size(w->g.mode);
 	u64 val = (data_gfn(w, e->c) << 12) | leaf_flags(w, e->c >> 16);
 
+	u64 gpa = pt + ((va >> 12) & (sz == 4 ? 1023 : 511)) * sz;
+
 	if (w->g.mode == MMU_MODE_OFF)
 		return guest_access(w, va, (int)(e->c % K_NR), e->c, 8);
 	w->last_va = va;
-	return guest_pt_write(w, pt + ((va >> 12) & (sz == 4 ? 1023 : 511)) *
-			      sz, sz == 4 ? val & 0xffffffffULL : val, sz);
+	if (sz == 4)
+		return guest_pt_write(w, gpa, val & 0xffffffffULL, 4);
+	switch ((e->a >> 8) % 16) {
+	case 0:
+		/* Two halves: the guest sees the intermediate gpte. */
+		if (guest_pt_write(w, gpa, val & 0xffffffffULL, 4))
+			return -1;
+		return guest_pt_write(w, gpa + 4, val >> 32, 4);
+	case 1:
+		/* Straddling two gptes: the shadow must give up the page. */
+		return guest_pt_write(w, gpa + 4, val, 8);
+	default:
+		return guest_pt_write(w, gpa, val, 8);
+	}
 }
 
 /* A PDE of a user window: another table, a large page, junk. */
