@@ -14,7 +14,8 @@ MMU_CORE_SRC  := $(sort $(wildcard kmod/mmu/*.c))
 MMU_HDRS      := $(wildcard kmod/mmu/*.h tests/mmu/*.h) tests/lib/test_harness.h
 MMU_SIM_SRC   := tests/mmu/sim.c tests/mmu/hw_mmu.c tests/mmu/invariants.c \
 		 tests/mmu/ref_model.c tests/mmu/gpt.c
-MMU_PROP_SRC  := $(MMU_SIM_SRC) tests/mmu/property.c
+MMU_PROP_SRC  := $(MMU_SIM_SRC) tests/mmu/property.c \
+		 tests/mmu/property_checks.c tests/mmu/property_events.c
 MMU_SEQS      ?= 100000
 MMU_LONG_SEQS ?= 1000000
 MMU_ENV       := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:quarantine_size_mb=32 \
