@@ -7,7 +7,7 @@
  *   2. Open the kernel and every disk with the credentials of the VM's
  *      owner (peer_open), so the monitor, which runs as root, gets only
  *      files its owner could open; they reach the monitor as inherited
- *      descriptors named /proc/self/fd/N.
+ *      descriptors (--block:NAME=@N; the kernel as /proc/self/fd/3).
  *   3. posix_spawn; the child starts its own session (a signal to
  *      skiffd's process group never reaches a guest), points stdin at
  *      /dev/null, stdout at the console log (O_APPEND), stderr at
@@ -153,7 +153,7 @@ static int build_argv(struct skiffd *d, struct vm *vm, struct spawn_ctx *s)
 	rc |= add_arg(s, "--status-file=%s", s->status);
 	rc |= add_arg(s, "--mem=%llu", (unsigned long long)vm->def.mem_mib);
 	for (i = 0; i < vm->def.nblock; i++)
-		rc |= add_arg(s, "--block:%s=/proc/self/fd/%d",
+		rc |= add_arg(s, "--block:%s=@%d",
 			      vm->def.block[i].name, SPAWN_FD_BASE + 1 + i);
 	for (i = 0; i < vm->def.nnet; i++) {
 		rc |= add_arg(s, "--net:%s=%s", vm->def.net[i].name,

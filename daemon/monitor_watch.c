@@ -167,6 +167,17 @@ static enum vm_state classify_end(struct skiffd *d, struct vm *vm,
 	return VM_CRASHED;
 }
 
+/* The sandboxed monitor cannot unlink its socket; skiffd does. */
+static void remove_control_socket(struct skiffd *d, struct vm *vm)
+{
+	char dir[VM_PATH_MAX + 64], path[VM_PATH_MAX + 96];
+
+	if (persist_run_dir(d, vm->def.name, dir, sizeof(dir)))
+		return;
+	snprintf(path, sizeof(path), "%s/control.sock", dir);
+	unlink(path);
+}
+
 void monitor_ended(struct skiffd *d, struct vm *vm, bool have_wstatus,
 		   int wstatus)
 {
@@ -184,6 +195,7 @@ void monitor_ended(struct skiffd *d, struct vm *vm, bool have_wstatus,
 	monitor_unwatch(vm);
 	monitor_disconnect(vm);
 	persist_remove_runtime(d, vm);
+	remove_control_socket(d, vm);
 	vm->pid = 0;
 	vm->stop_requested = vm->kill_requested = false;
 	vm_set_state(d, vm, s);

@@ -153,3 +153,21 @@ as_stranger() {
 	run as_member rm mine
 	assert_success
 }
+
+@test "an unprivileged member's own disk works: opened with its rights, used by the root monitor" {
+	require_kvm
+	require_guest block
+	start_skiffd
+	cp "$(guest block)" "$PUB/block.hvt"
+	chmod 0644 "$PUB/block.hvt"
+	awk 'BEGIN { for (b = 0; b < 512; b++) for (i = 0; i < 32; i++)
+		printf "H%014d\n", b }' >"$PUB/home/disk.img"
+	chown "$NOBODY:$NOBODY" "$PUB/home/disk.img"
+	chmod 0600 "$PUB/home/disk.img"
+	run as_member run --attach --name nb --mem 8 \
+		--block disk="$PUB/home/disk.img" "$PUB/block.hvt"
+	assert_success
+	assert_line "block: 512 blocks read, written and verified"
+	run head -c 15 "$PUB/home/disk.img"
+	assert_output "G00000000000000"
+}
