@@ -176,10 +176,17 @@ void mmu_flush_guest_tlb(struct mmu *mmu);
  */
 int mmu_emulate_write(struct mmu *mmu, u64 gpa, u64 val, u32 len);
 
-/* Memslot removal / move or host invalidation of [start, end) gfns. */
+/*
+ * Memslot removal / move or host invalidation of [start, end) gfns.
+ * Removing or moving a logged slot: mmu_dirty_log_disable() first, as
+ * the log is kept by the slot's old gfn range.
+ */
 void mmu_zap_gfn_range(struct mmu *mmu, u64 start, u64 end);
 
-/* Dirty logging per memslot (KVM_MEM_LOG_DIRTY_PAGES semantics). */
+/*
+ * Dirty logging per memslot (KVM_MEM_LOG_DIRTY_PAGES semantics); the
+ * bitmap has one bit per page of the slot, in 64-bit words.
+ */
 int mmu_dirty_log_enable(struct mmu *mmu, int slot, u64 base_gfn,
 			 u64 npages);
 void mmu_dirty_log_disable(struct mmu *mmu, int slot);
