@@ -140,27 +140,6 @@ bool jsonrpc_is_notification(const struct jsonrpc_request *req)
 	return req->id == NULL;
 }
 
-char *jsonrpc_dump_line(json_t *v, size_t *len)
-{
-	size_t n;
-	char *s, *line;
-
-	s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-	if (!s)
-		return NULL;
-	n = strlen(s);
-	line = realloc(s, n + 2);
-	if (!line) {
-		free(s);
-		return NULL;
-	}
-	line[n] = '\n';
-	line[n + 1] = '\0';
-	if (len)
-		*len = n + 1;
-	return line;
-}
-
 static json_t *envelope(json_t *id)
 {
 	json_t *o = json_object();

@@ -33,6 +33,22 @@ static void check_line(char *line)
 	free(line);
 }
 
+/* Our encoder and jansson's agree byte for byte. */
+static void check_encoder(json_t *v)
+{
+	char *a = jsonrpc_dump_line(v, NULL);
+	char *b = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	size_t n;
+
+	if (!a || !b)
+		abort();
+	n = strlen(b);
+	if (strlen(a) != n + 1 || strncmp(a, b, n) || a[n] != '\n')
+		abort();
+	free(a);
+	free(b);
+}
+
 static void one_request(json_t *v)
 {
 	struct jsonrpc_error err = { 0 };
@@ -79,9 +95,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_line(jsonrpc_error_line(NULL, err.code, err.message,
 					      NULL, NULL));
 	} else if (json_is_array(v)) {
+		check_encoder(v);
 		json_array_foreach(v, i, e)
 			one_request(e);
 	} else {
+		check_encoder(v);
 		one_request(v);
 	}
 	json_decref(v);

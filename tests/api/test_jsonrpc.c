@@ -274,6 +274,48 @@ TEST(non_utf8_message_still_encodes)
 	free(line);
 }
 
+/* The encoder writes what json_dumps(JSON_COMPACT) writes. */
+static bool same_as_jansson(json_t *v)
+{
+	char *a = jsonrpc_dump_line(v, NULL);
+	char *b = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	bool ok = a && b && strlen(a) == strlen(b) + 1 &&
+		  !strncmp(a, b, strlen(b)) && a[strlen(b)] == '\n';
+
+	if (!ok)
+		fprintf(stderr, "  ours:    %s  jansson: %s\n", a, b);
+	free(a);
+	free(b);
+	return ok;
+}
+
+TEST(encoder_matches_jansson)
+{
+	static const char *const docs[] = {
+		"{\"a\":1,\"b\":[true,false,null],\"c\":{}}",
+		"[\"\\u0000\\u001f\\\"\\\\/\\b\\f\\n\\r\\t\\u007f\"]",
+		"[\"caf\u00e9 \\ud83d\\ude00 \\u2028\"]",
+		"[0.1,1.0,-2.5,1e21,1e-7,123456789.123,5e-324,1.7976931348623157e308]",
+		"[-9223372036854775808,9223372036854775807,0,-1]",
+		"{\"nested\":{\"deep\":[[[[{\"x\":\"y\"}]]]]}}",
+		"\"just a string\"", "3", "[]",
+	};
+	json_error_t e;
+	size_t i;
+
+	for (i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+		json_t *v = json_loads(docs[i], JSON_DECODE_ANY | JSON_ALLOW_NUL,
+				       &e);
+
+		if (!v)
+			fprintf(stderr, "  test doc %zu: %s\n", i, e.text);
+		REQUIRE(v != NULL);
+		CHECK(same_as_jansson(v));
+		json_decref(v);
+	}
+	CHECK(jsonrpc_dump_line(NULL, NULL) == NULL);
+}
+
 TEST(code_names)
 {
 	CHECK(!strcmp(jsonrpc_code_name(JSONRPC_PARSE_ERROR), "Parse error"));
@@ -299,6 +341,7 @@ static const struct test_case cases[] = {
 	TEST_ENTRY(message_parse_responses),
 	TEST_ENTRY(message_parse_rejects_malformed),
 	TEST_ENTRY(non_utf8_message_still_encodes),
+	TEST_ENTRY(encoder_matches_jansson),
 	TEST_ENTRY(code_names),
 };
 
