@@ -45,7 +45,8 @@ start_skiffd() {
 	if [ -n "${SKIFFD_MONITOR:-}" ]; then
 		mon=(--monitor "$SKIFFD_MONITOR")
 	fi
-	"$SKIFFD" --foreground --config "$CONF" --socket "$SOCK" \
+	# SKIFFD_PREFIX: e.g. (ip netns exec NS) to run it somewhere else.
+	"${SKIFFD_PREFIX[@]}" "$SKIFFD" --foreground --config "$CONF" --socket "$SOCK" \
 		--state-dir "$STATE" --run-dir "$RUN" "${mon[@]}" "$@" \
 		>>"$SKIFFD_LOG" 2>&1 &
 	SKIFFD_PID=$!
