@@ -22,6 +22,18 @@
 #define PFERR_USER	(1U << 2)
 #define PFERR_RSVD	(1U << 3)
 #define PFERR_FETCH	(1U << 4)
+/*
+ * Software bits of an access description, never part of a delivered
+ * error code; the caller sets them from the vCPU state (KVM reads
+ * EFLAGS.AC at its permission check and takes PFERR_IMPLICIT_ACCESS
+ * with the access; here both come with the access).
+ * PFERR_AC: EFLAGS.AC was 1. With CR4.SMAP an explicit supervisor data
+ *	access to a user page is then allowed (SDM vol. 3 4.6.1).
+ * PFERR_IMPLICIT: an implicit supervisor access (descriptor tables,
+ *	also at CPL 3). SMAP applies to it whatever EFLAGS.AC holds.
+ */
+#define PFERR_AC	(1U << 28)
+#define PFERR_IMPLICIT	(1U << 29)
 /* Stage-2 fault taken while the CPU walked the guest's own tables. */
 #define PFERR_GUEST_PAGE	(1U << 30)
 
@@ -134,8 +146,9 @@ struct mmu_walk {
 
 /*
  * mmu_walk_guest - walk the guest tables of pg for va and the access in
- * ec (PFERR_WRITE/USER/FETCH). Sets accessed/dirty bits by cmpxchg when
- * set_ad. Returns 0 and fills w, 1 with w->error_code for #PF, or -1
+ * ec (PFERR_WRITE/USER/FETCH, and PFERR_AC/PFERR_IMPLICIT for SMAP,
+ * which never appear in w->error_code). Sets accessed/dirty bits by
+ * cmpxchg when set_ad. Returns 0 and fills w, 1 with w->error_code for #PF, or -1
  * if the gptes kept changing while A/D were set (retry the access).
  */
 int mmu_walk_guest(struct mmu *mmu, const struct mmu_paging *pg, u64 va,
@@ -162,7 +175,10 @@ int mmu_set_paging(struct mmu *mmu, const struct mmu_paging *pg);
 u64 mmu_root_hpa(struct mmu *mmu);
 int mmu_root_level(struct mmu *mmu);
 
-/* Fault: addr is the gva (shadow) or gpa (TDP). */
+/*
+ * Fault: addr is the gva (shadow) or gpa (TDP); ec is the hardware's
+ * error code, plus PFERR_AC and PFERR_IMPLICIT in shadow mode.
+ */
 enum mmu_fault_ret mmu_page_fault(struct mmu *mmu, u64 addr, u32 ec,
 				  struct mmu_fault *out);
 

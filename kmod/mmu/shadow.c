@@ -20,6 +20,16 @@ union mmu_role shadow_base_role(struct mmu *mmu)
 	r.efer_nx = pg->nxe;
 	r.cr0_wp = pg->wp;
 	r.smep_andnot_wp = pg->smep && !pg->wp;
+	/*
+	 * EFLAGS.AC is not in the role. KVM folds it into the permission
+	 * check at fault time, and so do we: the walker reads it from the
+	 * access (PFERR_AC), while sptes keep the guest's U bit and the
+	 * hardware, running with the guest's CR4.SMAP and EFLAGS, applies
+	 * SMAP and AC to every access itself. The one spte that would bake
+	 * a supervisor permission in, the CR0.WP=0 write trick, is not
+	 * used on user pages under SMAP (shadow_leaf_spte), so no cached
+	 * permission depends on AC.
+	 */
 	r.smap_andnot_wp = pg->smap && !pg->wp;
 	r.guest_mode = pg->mode == MMU_MODE_NPT;
 	/* CR4.PSE changes what a 32-bit PDE means, so it keys pages. */
@@ -183,6 +193,16 @@ u64 shadow_leaf_spte(struct mmu *mmu, union mmu_role role, u64 gfn,
 		if (!leaf_may_write(mmu, gfn, write, emulate))
 			return spte;
 		spte |= SPTE_MMU_WRITABLE;
+	} else if (write && !(ec & PFERR_USER) && !role.cr0_wp &&
+		   role.smap_andnot_wp && (access & MMU_ACC_USER)) {
+		/*
+		 * CR0.WP=0 with SMAP: a supervisor write to a read-only user
+		 * page passed the walk only because EFLAGS.AC=1. Dropping U
+		 * (below) would hide the page from the hardware's SMAP check
+		 * on later AC=0 accesses: keep the spte and emulate instead.
+		 */
+		*emulate = true;
+		return spte;
 	} else if (write && !(ec & PFERR_USER) && !role.cr0_wp) {
 		/*
 		 * CR0.WP=0: the supervisor may write a read-only page. Grant

@@ -115,6 +115,16 @@ static u64 leaf_gfn(const struct walk_fmt *f, u64 pte, int level, u64 va)
 	       ((va >> 12) & ((1ULL << (9 * (level - 1))) - 1));
 }
 
+/*
+ * SMAP (CR4.SMAP=1) stops a supervisor data access to a user page
+ * unless the access is explicit and EFLAGS.AC=1. Implicit supervisor
+ * accesses are checked as if AC=0. Fetches are left to SMEP.
+ */
+static bool smap_overridden(u32 ec)
+{
+	return (ec & PFERR_AC) && !(ec & PFERR_IMPLICIT);
+}
+
 /* Does the final access pass U/S, R/W, NX, SMEP and SMAP? */
 static bool walk_permits(const struct mmu_paging *pg, u32 acc, u32 ec)
 {
@@ -129,8 +139,9 @@ static bool walk_permits(const struct mmu_paging *pg, u32 acc, u32 ec)
 			return false;
 		if (!user && pg->smep && (acc & MMU_ACC_USER))
 			return false;
-	} else if (!user && pg->smap && (acc & MMU_ACC_USER)) {
-		/* EFLAGS.AC is not modelled: supervisor data access fails. */
+	} else if (!user && pg->smap && (acc & MMU_ACC_USER) &&
+		   !smap_overridden(ec)) {
+		/* A write with AC=1 still passed the R/W and WP rule above. */
 		return false;
 	}
 	return true;

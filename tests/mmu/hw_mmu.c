@@ -31,7 +31,7 @@ void sim_tlb_flush_va(struct sim *s, u64 va)
 
 static bool is_write(int kind)
 {
-	return kind == K_SW || kind == K_UW;
+	return kind == K_SW || kind == K_UW || kind == K_SWA;
 }
 
 /* The CPU state the hardware walks shadow tables with. */
@@ -293,9 +293,10 @@ static void complete(struct sim *s, u64 va, int kind, u64 val, u32 len,
 	}
 }
 
-static u32 hw_ec(struct sim *s, int kind, bool present)
+/* The hardware's error code with the vendor code's AC/implicit bits. */
+static u32 hw_ec(struct sim *s, bool present)
 {
-	u32 ec = ref_kind_ec(kind);
+	u32 ec = s->access_ec;
 
 	if (s->pg.mode == MMU_MODE_NPT)
 		ec |= PFERR_USER;
@@ -358,7 +359,7 @@ static int shadow_step(struct sim *s, u64 va, int kind, u64 val, u32 len,
 		complete(s, va, kind, val, len, tlb_hit(s, va, kind), res);
 		return 0;
 	}
-	return to_mmu(s, va, hw_ec(s, kind, rc == 0), kind, val, len, res);
+	return to_mmu(s, va, hw_ec(s, rc == 0), kind, val, len, res);
 }
 
 static u8 tdp_allow(u8 guest, bool r, bool w, bool x)
@@ -366,9 +367,9 @@ static u8 tdp_allow(u8 guest, bool r, bool w, bool x)
 	u8 allow = guest;
 
 	if (!r)
-		allow &= ~((1 << K_SR) | (1 << K_UR));
+		allow &= ~((1 << K_SR) | (1 << K_UR) | (1 << K_SRA));
 	if (!w)
-		allow &= ~((1 << K_SW) | (1 << K_UW));
+		allow &= ~((1 << K_SW) | (1 << K_UW) | (1 << K_SWA));
 	if (!x)
 		allow &= ~((1 << K_SX) | (1 << K_UX));
 	return allow;
@@ -441,6 +442,9 @@ void sim_do_access(struct sim *s, u64 va, int kind, u64 val, u32 len,
 {
 	int tries;
 
+	/* An implicit access follows the rules of its AC=0 kind. */
+	s->access_ec = ref_kind_ec(kind);
+	kind = ref_kind_of(s->access_ec);
 	memset(res, 0, sizeof(*res));
 	for (tries = 0; tries < 16; tries++) {
 		struct sim_tlb *t = tlb_hit(s, va, kind);

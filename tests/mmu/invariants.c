@@ -13,7 +13,7 @@
 #include "sim.h"
 
 #define ADDR	0x000ffffffffff000ULL
-#define WRITES	((1 << K_SW) | (1 << K_UW))
+#define WRITES	((1 << K_SW) | (1 << K_UW) | (1 << K_SWA))
 
 struct walk_ctx {
 	struct sim *s;

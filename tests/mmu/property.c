@@ -184,6 +184,16 @@ static int setup(struct world *w, u64 seed, bool unsync)
 	w->s.benign_lo = POOL_GFN;
 	w->s.benign_hi = POOL_GFN + POOL_PAGES;
 	pg.nxe = mode != MMU_MODE_32 && mode != MMU_MODE_OFF;
+	/*
+	 * One sequence in four starts with CR4.SMAP=1 and CR0.WP=0, where
+	 * EFLAGS.AC decides whether a supervisor write to a read-only user
+	 * page passes (and the shadow MMU must emulate it).
+	 */
+	if ((oom >> 8) % 4 == 0 && mode != MMU_MODE_NPT &&
+	    mode != MMU_MODE_OFF) {
+		pg.smap = true;
+		pg.wp = false;
+	}
 	w->s.pg = pg;
 	return load_cr3(w, 0);
 }

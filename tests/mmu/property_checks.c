@@ -146,7 +146,8 @@ static int check_ad(struct world *w, u64 va, int kind)
 		return 0;
 	leaf = r.pte[r.nr - 1];
 	if (!(leaf & GPT_A) ||
-	    ((kind == K_SW || kind == K_UW) && !(leaf & GPT_D)))
+	    ((kind == K_SW || kind == K_UW || kind == K_SWA) &&
+	     !(leaf & GPT_D)))
 		return fail_at(w, "access at %llx left gpte %llx without A/D",
 			       va, leaf);
 	return 0;
@@ -191,7 +192,8 @@ static int check_access(struct world *w, u64 va, int kind,
 		    r.gfn != res->gpa >> 12)
 			return fail_at(w, "MMIO exit at %llx gpa %llx disagrees",
 				       va, res->gpa);
-		if (sl && !(sl->readonly && (kind == K_SW || kind == K_UW)))
+		if (sl && !(sl->readonly && (kind == K_SW || kind == K_UW ||
+					     kind == K_SWA)))
 			return fail_at(w, "MMIO exit for memory gpa %llx (%llx)",
 				       res->gpa, kind);
 		return 0;
@@ -205,7 +207,9 @@ static int check_access(struct world *w, u64 va, int kind,
 }
 
 /*
- * A guest access, judged against the tables as they were before it.
+ * A guest access, judged against the tables as they were before it;
+ * kind may carry K_IMPL, and is judged by the kind whose rules the
+ * reference says it follows.
  * A data write landing on a page table keeps what is there (sim.h,
  * benign): it still traps, unsyncs and dirties, but the guest's
  * kernel mappings stay intact so the sequence stays meaningful.
@@ -219,7 +223,8 @@ int guest_access(struct world *w, u64 va, int kind, u64 val, u32 len)
 	sim_do_access(&w->s, va, kind, val, len, &res);
 	if (w->s.err[0])
 		return fail_at(w, "hardware error at %llx kind %llx", va, kind);
-	return check_access(w, va, kind, &res, &before);
+	return check_access(w, va, ref_kind_of(ref_kind_ec(kind)), &res,
+			    &before);
 }
 
 /* The guest kernel writes its page tables through the physmap. */
@@ -277,15 +282,19 @@ int check_all(struct world *w)
 
 /*
  * After a flush nothing stale may remain: every address, accessed with
- * a read or fetch kind, must give exactly the reference's outcome.
+ * a read or fetch kind (EFLAGS.AC 0 or 1, explicit or implicit), must
+ * give exactly the reference's outcome.
  */
 int probe_all(struct world *w, u64 x)
 {
-	static const int kinds[] = { K_SR, K_UR, K_SX, K_UX };
+	static const int kinds[] = {
+		K_SR, K_UR, K_SX, K_UX, K_SRA, K_SRA | K_IMPL, K_SR | K_IMPL,
+		K_UR,
+	};
 	int i;
 
 	for (i = 0; i < (int)NUNIV; i++)
-		if (guest_access(w, w->univ[i], kinds[(x >> (i % 32)) & 3], 0,
+		if (guest_access(w, w->univ[i], kinds[(x >> (i % 32)) & 7], 0,
 				 8))
 			return -1;
 	return 0;

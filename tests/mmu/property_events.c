@@ -280,6 +280,18 @@ static int ev_dirty(struct world *w, const struct event *e)
 	}
 }
 
+/* Any kind; a quarter of supervisor data accesses are implicit. */
+static int access_kind(u64 x)
+{
+	int kind = (int)(x % K_NR);
+	bool sup_data = kind == K_SR || kind == K_SW || kind == K_SRA ||
+			kind == K_SWA;
+
+	if (sup_data && ((x >> 8) & 3) == 0)
+		kind |= K_IMPL;
+	return kind;
+}
+
 int apply(struct world *w, const struct event *e)
 {
 	int i;
@@ -289,7 +301,7 @@ int apply(struct world *w, const struct event *e)
 		/* Favour the user windows, where the tables change. */
 		i = (int)(e->a % (e->a & 0x100 ? NUNIV : 2 * WIN));
 		return guest_access(w, w->univ[i] + (e->b & 0xff8),
-				    (int)((e->b >> 16) % K_NR), e->c, 8);
+				    access_kind(e->b >> 16), e->c, 8);
 	case EV_PTE:
 		return ev_pte(w, e);
 	case EV_PDE:

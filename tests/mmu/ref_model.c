@@ -2,9 +2,10 @@
 /*
  * Reference model of x86 paging. Written apart from kmod/mmu/walker.c,
  * mode by mode, favouring plainness over sharing. It answers, for one
- * linear address, which of the six access kinds (supervisor/user x
- * read/write/fetch) the guest's tables allow, where they lead, and the
- * exact error code of each kind that faults.
+ * linear address, which of the eight access kinds (supervisor/user x
+ * read/write/fetch, supervisor read/write with EFLAGS.AC=1) the
+ * guest's tables allow, where they lead, and the exact error code of
+ * each kind that faults.
  */
 #include "ref_model.h"
 #include "sim.h"
@@ -21,13 +22,37 @@ u32 ref_kind_ec(int kind)
 		[K_UR] = PFERR_USER,
 		[K_UW] = PFERR_USER | PFERR_WRITE,
 		[K_UX] = PFERR_USER | PFERR_FETCH,
+		[K_SRA] = PFERR_AC,
+		[K_SWA] = PFERR_WRITE | PFERR_AC,
 	};
-	return ec[kind];
+	u32 impl = (kind & K_IMPL) ? PFERR_IMPLICIT : 0;
+
+	return ec[kind & ~K_IMPL] | impl;
+}
+
+/*
+ * EFLAGS.AC matters only to an explicit supervisor data access; an
+ * implicit one (descriptor tables) follows the rules of AC=0, and user
+ * accesses and fetches never look at AC.
+ */
+int ref_kind_of(u32 ec)
+{
+	bool write = ec & PFERR_WRITE;
+	bool explicit_ac = (ec & PFERR_AC) && !(ec & PFERR_IMPLICIT);
+
+	if (ec & PFERR_USER)
+		return (ec & PFERR_FETCH) ? K_UX : write ? K_UW : K_UR;
+	if (ec & PFERR_FETCH)
+		return K_SX;
+	if (explicit_ac)
+		return write ? K_SWA : K_SRA;
+	return write ? K_SW : K_SR;
 }
 
 static bool is_user(const struct mmu_paging *pg, int k)
 {
-	return pg->mode == MMU_MODE_NPT || k >= K_UR;
+	return pg->mode == MMU_MODE_NPT || k == K_UR || k == K_UW ||
+	       k == K_UX;
 }
 
 static u32 kind_ec(const struct mmu_paging *pg, int k)
@@ -48,8 +73,9 @@ static bool kind_ok(const struct mmu_paging *pg, int k, bool w, bool u,
 		    bool nx)
 {
 	bool user = is_user(pg, k);
-	bool write = k == K_SW || k == K_UW;
+	bool write = k == K_SW || k == K_UW || k == K_SWA;
 	bool fetch = k == K_SX || k == K_UX;
+	bool ac = k == K_SRA || k == K_SWA;	/* explicit, EFLAGS.AC=1 */
 	bool npt = pg->mode == MMU_MODE_NPT;
 
 	if (user && !u)
@@ -60,7 +86,8 @@ static bool kind_ok(const struct mmu_paging *pg, int k, bool w, bool u,
 		return false;
 	if (!npt && fetch && !user && pg->smep && u)
 		return false;
-	if (!npt && !fetch && !user && pg->smap && u)
+	/* SMAP: supervisor data to a user page, unless AC=1 lets it. */
+	if (!npt && !fetch && !user && pg->smap && u && !ac)
 		return false;
 	return true;
 }

@@ -15,10 +15,17 @@
 #define SIM_TABLE_HFN	0x100000ULL	/* table pages live from here */
 #define SIM_TLB_SIZE	64
 
-/* Access kinds: bit 0 write, bit 1 fetch, bit 2 user (like ec bits). */
+/*
+ * Access kinds: supervisor/user x read/write/fetch, then supervisor
+ * read/write with EFLAGS.AC=1 (SMAP lets them reach user pages).
+ * K_IMPL or'ed into a kind given to sim_do_access makes it an implicit
+ * supervisor access (descriptor tables): SMAP ignores AC for it.
+ */
 enum sim_kind {
-	K_SR, K_SW, K_SX, K_UR, K_UW, K_UX, K_NR
+	K_SR, K_SW, K_SX, K_UR, K_UW, K_UX, K_SRA, K_SWA, K_NR
 };
+
+#define K_IMPL	0x10
 
 struct sim_slot {
 	bool present;
@@ -65,6 +72,7 @@ struct sim {
 	bool table_write;		/* a deliberate page-table write */
 	u64 traps;		/* exits to the MMU (faults, emulation) */
 	u64 pt_writes;		/* guest writes to its page tables */
+	u32 access_ec;		/* description of the access in progress */
 };
 
 /* Outcome of one guest access. */

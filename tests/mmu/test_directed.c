@@ -637,6 +637,74 @@ TEST(nested_walk_write_unprotects)
 	done();
 }
 
+/*
+ * SMAP and EFLAGS.AC in shadow mode. The sptes keep the guest's U bit
+ * and the hardware applies SMAP and AC to each access; the MMU's walk
+ * reads AC (and implicit) from the access. With CR0.WP=0, a supervisor
+ * AC=1 write to a read-only user page is emulated rather than mapped
+ * without U, so an AC=0 supervisor read of the page still faults.
+ */
+static struct sim_access acc(u64 va, int kind)
+{
+	struct sim_access r;
+
+	sim_do_access(&s, va, kind, 0x5a5a, 8, &r);
+	return r;
+}
+
+TEST(shadow_smap_eflags_ac)
+{
+	struct mmu_paging pg = shadow_setup(MMU_MODE_LM4, true, 0);
+	u32 pw = PFERR_PRESENT | PFERR_WRITE;
+	struct sim_access r;
+	u64 v = 0;
+
+	gpt_map(&g, pg.cr3, 0x1000, 0x30000 | GPT_P | GPT_U, 1);
+	gpt_map(&g, pg.cr3, 0x3000, 0x32000 | GPT_P | GPT_W | GPT_U, 1);
+	pg.smap = true;
+	load(&pg);
+	CHECK(acc(0x1000, K_SRA).out == SIM_OK);
+	CHECK(leaf_spte(0x1000) & X86_U);
+	r = acc(0x1000, K_SR);
+	CHECK(r.out == SIM_PF && r.ec == PFERR_PRESENT);
+	r = acc(0x1000, K_SRA | K_IMPL);
+	CHECK(r.out == SIM_PF && r.ec == PFERR_PRESENT);
+	r = acc(0x1000, K_SWA);		/* AC=1 but read-only, WP=1 */
+	CHECK(r.out == SIM_PF && r.ec == pw);
+	r = acc(0x3000, K_SWA);
+	CHECK(r.out == SIM_OK && !r.emulated);
+	CHECK((leaf_spte(0x3000) & (X86_U | X86_W)) == (X86_U | X86_W));
+	r = acc(0x3000, K_SW);
+	CHECK(r.out == SIM_PF && r.ec == pw);
+	r = acc(0x3000, K_SWA | K_IMPL);
+	CHECK(r.out == SIM_PF && r.ec == pw);
+	CHECK(acc(0x3000, K_UW).out == SIM_OK);
+	CHECK(sim_check_tables(&s, check_ref, NULL) == 0);
+	/* WP=0: the AC=1 write to the read-only user page is emulated. */
+	pg.wp = false;
+	load(&pg);
+	r = acc(0x1000, K_SWA);
+	CHECK(r.out == SIM_OK && r.emulated);
+	sim_read(&s, 0x30000, &v, 8);
+	CHECK_EQ_U64(v, 0x5a5a);
+	CHECK((leaf_spte(0x1000) & (X86_U | X86_W)) == X86_U);
+	r = acc(0x1000, K_SR);
+	CHECK(r.out == SIM_PF && r.ec == PFERR_PRESENT);
+	r = acc(0x1000, K_SWA | K_IMPL);
+	CHECK(r.out == SIM_PF && r.ec == pw);
+	CHECK(acc(0x1000, K_SRA).out == SIM_OK);
+	CHECK(acc(0x1000, K_UR).out == SIM_OK);
+	CHECK(sim_check_tables(&s, check_ref, NULL) == 0);
+	/* Without SMAP the WP=0 write drops U, as before. */
+	pg.smap = false;
+	load(&pg);
+	r = acc(0x1000, K_SW);
+	CHECK(r.out == SIM_OK && !r.emulated);
+	CHECK((leaf_spte(0x1000) & (X86_U | X86_W)) == X86_W);
+	CHECK(sim_check_tables(&s, check_ref, NULL) == 0);
+	done();
+}
+
 static const struct test_case cases[] = {
 	TEST_ENTRY(npt_faults_large_pages_zap),
 	TEST_ENTRY(ept_faults_large_pages_zap),
@@ -646,6 +714,7 @@ static const struct test_case cases[] = {
 	TEST_ENTRY(shadow_unsync_invlpg_and_cr3_sync),
 	TEST_ENTRY(shadow_write_flood_unshadows),
 	TEST_ENTRY(shadow_role_bits),
+	TEST_ENTRY(shadow_smap_eflags_ac),
 	TEST_ENTRY(shadow_32bit_quadrants),
 	TEST_ENTRY(shadow_pae_and_lm5_and_off),
 	TEST_ENTRY(shadow_root_cache),

@@ -49,7 +49,7 @@ static int walk(struct mmu_paging *pg, u64 va, u32 ec, u64 *gfn)
 {
 	struct mmu_walk w;
 	struct ref_result r;
-	int kind = (ec & PF_U ? 3 : 0) + (ec & PF_W ? 1 : ec & PF_F ? 2 : 0);
+	int kind = ref_kind_of(ec);
 	int rc = mmu_walk_guest(s.mmu, pg, va, ec, &w, false);
 
 	ref_walk(pg, mem_read, &s, va, &r);
@@ -189,6 +189,125 @@ TEST(lm4_smep_smap_us)
 	finish();
 }
 
+/*
+ * SMAP and EFLAGS.AC, every combination: user or supervisor page (both
+ * read-only, so CR0.WP matters), CR4.SMAP, AC, explicit or implicit,
+ * read or write, WP; supervisor accesses, exact error code. SMAP stops
+ * a user page unless the access is explicit with AC=1; a write that
+ * SMAP lets through still obeys R/W with WP. The error code is the same
+ * for both kinds of fault (x86 has no SMAP bit in it).
+ */
+#define OK	-1
+static const struct smap_case {
+	u8 upage, smap, ac, impl, write, wp;
+	int want;
+} smap_cases[] = {
+	/* U  SMAP AC IMPL W  WP  outcome */
+	{ 0, 0, 0, 0, 0, 0, OK },
+	{ 0, 0, 0, 0, 0, 1, OK },
+	{ 0, 0, 0, 0, 1, 0, OK },
+	{ 0, 0, 0, 0, 1, 1, PF_P | PF_W },
+	{ 0, 0, 0, 1, 0, 0, OK },
+	{ 0, 0, 0, 1, 0, 1, OK },
+	{ 0, 0, 0, 1, 1, 0, OK },
+	{ 0, 0, 0, 1, 1, 1, PF_P | PF_W },
+	{ 0, 0, 1, 0, 0, 0, OK },
+	{ 0, 0, 1, 0, 0, 1, OK },
+	{ 0, 0, 1, 0, 1, 0, OK },
+	{ 0, 0, 1, 0, 1, 1, PF_P | PF_W },
+	{ 0, 0, 1, 1, 0, 0, OK },
+	{ 0, 0, 1, 1, 0, 1, OK },
+	{ 0, 0, 1, 1, 1, 0, OK },
+	{ 0, 0, 1, 1, 1, 1, PF_P | PF_W },
+	{ 0, 1, 0, 0, 0, 0, OK },
+	{ 0, 1, 0, 0, 0, 1, OK },
+	{ 0, 1, 0, 0, 1, 0, OK },
+	{ 0, 1, 0, 0, 1, 1, PF_P | PF_W },
+	{ 0, 1, 0, 1, 0, 0, OK },
+	{ 0, 1, 0, 1, 0, 1, OK },
+	{ 0, 1, 0, 1, 1, 0, OK },
+	{ 0, 1, 0, 1, 1, 1, PF_P | PF_W },
+	{ 0, 1, 1, 0, 0, 0, OK },
+	{ 0, 1, 1, 0, 0, 1, OK },
+	{ 0, 1, 1, 0, 1, 0, OK },
+	{ 0, 1, 1, 0, 1, 1, PF_P | PF_W },
+	{ 0, 1, 1, 1, 0, 0, OK },
+	{ 0, 1, 1, 1, 0, 1, OK },
+	{ 0, 1, 1, 1, 1, 0, OK },
+	{ 0, 1, 1, 1, 1, 1, PF_P | PF_W },
+	{ 1, 0, 0, 0, 0, 0, OK },
+	{ 1, 0, 0, 0, 0, 1, OK },
+	{ 1, 0, 0, 0, 1, 0, OK },
+	{ 1, 0, 0, 0, 1, 1, PF_P | PF_W },
+	{ 1, 0, 0, 1, 0, 0, OK },
+	{ 1, 0, 0, 1, 0, 1, OK },
+	{ 1, 0, 0, 1, 1, 0, OK },
+	{ 1, 0, 0, 1, 1, 1, PF_P | PF_W },
+	{ 1, 0, 1, 0, 0, 0, OK },
+	{ 1, 0, 1, 0, 0, 1, OK },
+	{ 1, 0, 1, 0, 1, 0, OK },
+	{ 1, 0, 1, 0, 1, 1, PF_P | PF_W },
+	{ 1, 0, 1, 1, 0, 0, OK },
+	{ 1, 0, 1, 1, 0, 1, OK },
+	{ 1, 0, 1, 1, 1, 0, OK },
+	{ 1, 0, 1, 1, 1, 1, PF_P | PF_W },
+	{ 1, 1, 0, 0, 0, 0, PF_P },
+	{ 1, 1, 0, 0, 0, 1, PF_P },
+	{ 1, 1, 0, 0, 1, 0, PF_P | PF_W },
+	{ 1, 1, 0, 0, 1, 1, PF_P | PF_W },
+	{ 1, 1, 0, 1, 0, 0, PF_P },
+	{ 1, 1, 0, 1, 0, 1, PF_P },
+	{ 1, 1, 0, 1, 1, 0, PF_P | PF_W },
+	{ 1, 1, 0, 1, 1, 1, PF_P | PF_W },
+	{ 1, 1, 1, 0, 0, 0, OK },
+	{ 1, 1, 1, 0, 0, 1, OK },
+	{ 1, 1, 1, 0, 1, 0, OK },
+	{ 1, 1, 1, 0, 1, 1, PF_P | PF_W },
+	{ 1, 1, 1, 1, 0, 0, PF_P },
+	{ 1, 1, 1, 1, 0, 1, PF_P },
+	{ 1, 1, 1, 1, 1, 0, PF_P | PF_W },
+	{ 1, 1, 1, 1, 1, 1, PF_P | PF_W },
+};
+
+#define NR_SMAP_CASES	(sizeof(smap_cases) / sizeof(smap_cases[0]))
+
+/* In 32-bit, PAE and 4-level paging. */
+static void smap_ac_cases(enum mmu_mode mode)
+{
+	struct mmu_paging pg = setup(mode);
+	u64 gfn = 0;
+	u32 i;
+
+	gpt_map(&g, pg.cr3, 0x1000, 0x70000 | GPT_P | GPT_U, 1);
+	gpt_map(&g, pg.cr3, 0x2000, 0x71000 | GPT_P, 1);
+	if (mode == MMU_MODE_PAE)
+		CHECK(mmu_load_pdptes(s.mmu, &pg) == 0);
+	CHECK(NR_SMAP_CASES == 64);
+	for (i = 0; i < NR_SMAP_CASES; i++) {
+		const struct smap_case *c = &smap_cases[i];
+		u32 ec = (c->write ? PF_W : 0) | (c->ac ? PFERR_AC : 0) |
+			 (c->impl ? PFERR_IMPLICIT : 0);
+		int got;
+
+		pg.smap = c->smap;
+		pg.wp = c->wp;
+		got = walk(&pg, c->upage ? 0x1000 : 0x2000, ec, &gfn);
+		if (got != c->want)
+			fprintf(stderr, "  mode %d case %u: got %d, want %d\n",
+				mode, i, got, c->want);
+		CHECK_EQ_U64(got, c->want);
+	}
+	finish();
+}
+
+TEST(smap_ac_every_combination)
+{
+	smap_ac_cases(MMU_MODE_LM4);
+	smap_ac_cases(MMU_MODE_PAE);
+	smap_ac_cases(MMU_MODE_32);
+}
+#undef OK
+
 TEST(lm5_walk)
 {
 	struct mmu_paging pg = setup(MMU_MODE_LM5);
@@ -304,7 +423,7 @@ TEST(walker_matches_reference_random)
 		MMU_MODE_NPT,
 	};
 	u64 x = 42;
-	int it, k, bad = 0;
+	int it, k, a, bad = 0;
 
 	sim_init(&s, MMU_KIND_SHADOW, true, 0);
 	sim_add_slot(&s, 0, 0, 64, false, false);
@@ -343,12 +462,17 @@ TEST(walker_matches_reference_random)
 			table = (e & 0xffffff000ULL) < (64 << 12) ?
 				e & 0xff000ULL : table;
 		}
-		for (k = 0; k < 6; k++) {
-			u32 ec = ref_kind_ec(k);
+		/* Every kind, and supervisor data kinds also implicit. */
+		for (a = 0; a < 2 * K_NR; a++) {
+			u32 ec = ref_kind_ec(a < K_NR ? a : (a - K_NR) | K_IMPL);
 			struct mmu_walk w;
 			struct ref_result ref;
 			int rc;
 
+			if ((ec & PFERR_IMPLICIT) &&
+			    (ec & (PFERR_USER | PFERR_FETCH)))
+				continue;
+			k = ref_kind_of(ec);
 			rc = mmu_walk_guest(s.mmu, &pg, va, ec, &w, false);
 			ref_walk(&pg, mem_read, &s, va, &ref);
 			if (ref.status == REF_OK && (ref.allow & (1 << k))) {
@@ -358,8 +482,9 @@ TEST(walker_matches_reference_random)
 				bad++;
 			}
 			if (bad && bad < 5 && !test_failures_in_case) {
-				fprintf(stderr, "  mode %d va %llx kind %d: mmu rc %d ec %x gfn %llx, ref st %d allow %x ec %x gfn %llx\n",
-					pg.mode, (unsigned long long)va, k, rc,
+				fprintf(stderr, "  mode %d smap %d va %llx access %x: mmu rc %d ec %x gfn %llx, ref st %d allow %x ec %x gfn %llx\n",
+					pg.mode, pg.smap, (unsigned long long)va,
+					ec, rc,
 					w.error_code, (unsigned long long)w.gfn,
 					ref.status, ref.allow, ref.ec[k],
 					(unsigned long long)ref.gfn);
@@ -379,6 +504,7 @@ static const struct test_case cases[] = {
 	TEST_ENTRY(pae_large_nx_and_nxe),
 	TEST_ENTRY(lm4_huge_and_reserved),
 	TEST_ENTRY(lm4_smep_smap_us),
+	TEST_ENTRY(smap_ac_every_combination),
 	TEST_ENTRY(lm5_walk),
 	TEST_ENTRY(accessed_dirty_by_cmpxchg),
 	TEST_ENTRY(npt_mode_user_semantics),
