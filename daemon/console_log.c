@@ -4,9 +4,13 @@
  * O_APPEND, so skiffd can cap it without the monitor's help: when the live
  * file passes the cap its newest cap's worth of bytes is copied to
  * console.log.1 and it is truncated (the monitor's next write lands at the
- * new end). Bytes a guest writes between the copy and the truncation are
- * lost; on disk there are at most the cap in console.log.1 plus what the
- * guest wrote since the last check in console.log.
+ * new end). A running guest is paused around the copy and the truncation
+ * (monitor.pause lets an in-flight PUTS finish), so no byte is written
+ * between them and none is lost; the pause costs one round trip per cap's
+ * worth of output. Only if the monitor does not answer is the log rotated
+ * unpaused, where bytes written during the copy can be lost (logrotate's
+ * copytruncate caveat). On disk there are at most the cap in console.log.1
+ * plus what the guest wrote since the last check in console.log.
  *
  * Offsets are logical: they count every byte the VM ever wrote, so a
  * reader's position survives rotation. "base" is the logical offset of
@@ -143,6 +147,35 @@ out:
 		close(out);
 }
 
+#define ROTATE_PAUSE_MS	2000
+
+/* Rotate with the guest paused, if it runs, so the monitor writes nothing. */
+static void console_rotate_quiet(struct skiffd *d, struct vm *vm)
+{
+	struct jsonrpc_error err = { 0 };
+	bool paused = false;
+	json_t *r;
+
+	if (vm->state == VM_RUNNING) {
+		r = monitor_call(d, vm, "monitor.pause", ROTATE_PAUSE_MS, &err);
+		paused = r != NULL;
+		json_decref(r);
+		if (!paused)
+			log_err("vm %s: console rotation without a pause: %s",
+				vm->def.name, err.message);
+		jsonrpc_error_clear(&err);
+	}
+	console_rotate(d, vm);
+	if (!paused)
+		return;
+	r = monitor_call(d, vm, "monitor.resume", ROTATE_PAUSE_MS, &err);
+	if (!r)
+		log_err("vm %s: resuming after console rotation: %s",
+			vm->def.name, err.message);
+	json_decref(r);
+	jsonrpc_error_clear(&err);
+}
+
 /* Read logical [offset, offset+max) from one file covering [start, ..). */
 static ssize_t read_at(const char *path, int fd, uint64_t start,
 		       uint64_t offset, char *buf, size_t max)
@@ -231,7 +264,7 @@ void console_pump(struct skiffd *d, struct vm *vm)
 	}
 	vm->console.sent = end;
 	if ((uint64_t)live_size(vm) > d->cfg.console_max_bytes) {
-		console_rotate(d, vm);
+		console_rotate_quiet(d, vm);
 		vm->console.sent = vm->console.base + live_size(vm);
 	}
 }

@@ -92,12 +92,18 @@ static bool orderly_reason(const char *reason)
 	return false;
 }
 
-/* Read RUN/vms/NAME/status.json; true if it was there and well-formed. */
+/*
+ * Read RUN/vms/NAME/status.json; true if it was there and well-formed.
+ * *orderly: the monitor's "kind" says the guest ended the way guests end
+ * (it halted, or was stopped by SIGTERM/SIGINT), rather than trapped or
+ * was stopped for an error; without "kind", the reason text decides.
+ */
 static bool read_status_file(struct skiffd *d, struct vm *vm, int *status,
-			     char *reason, size_t len)
+			     bool *orderly, char *reason, size_t len)
 {
 	char dir[VM_PATH_MAX + 64];
 	json_t *j, *st, *r;
+	const char *kind;
 	bool ok = false;
 
 	if (persist_run_dir(d, vm->def.name, dir, sizeof(dir)))
@@ -105,9 +111,13 @@ static bool read_status_file(struct skiffd *d, struct vm *vm, int *status,
 	j = persist_read_json(dir, "status.json");
 	st = json_object_get(j, "exit_status");
 	r = json_object_get(j, "reason");
+	kind = json_string_value(json_object_get(j, "kind"));
 	if (json_is_integer(st)) {
 		*status = json_integer_value(st);
 		snprintf(reason, len, "%s", json_string_value(r) ?: "");
+		*orderly = kind ? !strcmp(kind, "halt") ||
+				  !strcmp(kind, "signal") :
+				  orderly_reason(reason);
 		ok = true;
 	}
 	json_decref(j);
@@ -120,7 +130,8 @@ static enum vm_state classify_end(struct skiffd *d, struct vm *vm,
 {
 	char freason[200];
 	int fstatus = 0;
-	bool have_file = read_status_file(d, vm, &fstatus, freason,
+	bool forderly = false;
+	bool have_file = read_status_file(d, vm, &fstatus, &forderly, freason,
 					  sizeof(freason));
 
 	vm->exit_signal = 0;
@@ -144,7 +155,7 @@ static enum vm_state classify_end(struct skiffd *d, struct vm *vm,
 		vm->exit_status = fstatus;
 		snprintf(vm->reason, sizeof(vm->reason), "%s", freason);
 		/* Asked to stop and it wrote its status: an orderly end. */
-		if (vm->stop_requested || orderly_reason(freason))
+		if (vm->stop_requested || forderly)
 			return VM_STOPPED;
 		return VM_CRASHED;
 	}

@@ -31,7 +31,9 @@ enum hc_result hc_halt(struct vm *vm, uint64_t gpa)
 					a.cookie, HVT_HALT_COOKIE_MAX, false))
 		return HC_FATAL;
 	vm->exit_status = a.exit_status & 0xff;
-	if (vm->exit_status == 255 && a.cookie)
+	if (vm->exit_status == 255 && a.cookie) {
 		report_trap(vm, a.cookie);
+		vm->trapped = true;
+	}
 	return HC_HALT;
 }

@@ -169,9 +169,11 @@ int main(int argc, char **argv)
 		return 1;
 	status = vm_run(&vm, &o);
 	if (status < 0)
-		status_file_write(1, mon_last_error());
+		status_file_write(1, vcpu_stop_signal ? "signal" : "error",
+				  mon_last_error());
+	else if (vm.trapped)
+		status_file_write(status, "trap", mon_last_error());
 	else
-		status_file_write(status, status == 255 && *mon_last_error() ?
-				  mon_last_error() : "halted");
+		status_file_write(status, "halt", "halted");
 	return status < 0 ? 1 : status;
 }

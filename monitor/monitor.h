@@ -215,6 +215,7 @@ struct vm {
 	pthread_t vcpu_thread;
 	double started_at;
 	int exit_status;
+	bool trapped;			/* halted with a trap frame */
 };
 
 /* Open and attach every device the manifest declares (block.c, net.c). */
@@ -282,7 +283,8 @@ int sandbox_enter(void);
 
 /* --- status_file.c ------------------------------------------------------ */
 int status_file_open(const char *path);
-void status_file_write(int status, const char *reason);
+/* kind: "halt", "trap" (halted by a CPU exception), "signal", "error". */
+void status_file_write(int status, const char *kind, const char *reason);
 
 /* --- control_socket.c --------------------------------------------------- */
 int control_start(struct vm *vm, const char *path);

@@ -26,6 +26,7 @@ static const int allowed[] = {
 	SCMP_SYS(ppoll), SCMP_SYS(timerfd_settime), SCMP_SYS(clock_gettime),
 	SCMP_SYS(clock_nanosleep), SCMP_SYS(nanosleep),
 	SCMP_SYS(exit), SCMP_SYS(exit_group), SCMP_SYS(rt_sigreturn),
+	SCMP_SYS(restart_syscall),	/* after SIGSTOP/SIGCONT */
 	SCMP_SYS(rt_sigprocmask), SCMP_SYS(futex), SCMP_SYS(munmap),
 	SCMP_SYS(madvise), SCMP_SYS(brk), SCMP_SYS(getpid), SCMP_SYS(gettid),
 	SCMP_SYS(tgkill), SCMP_SYS(accept4), SCMP_SYS(recvfrom),

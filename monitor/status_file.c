@@ -43,7 +43,7 @@ static size_t json_escape(char *out, size_t size, const char *s)
 	return n;
 }
 
-void status_file_write(int status, const char *reason)
+void status_file_write(int status, const char *kind, const char *reason)
 {
 	char esc[1024], line[1200];
 	int n;
@@ -52,7 +52,8 @@ void status_file_write(int status, const char *reason)
 		return;
 	json_escape(esc, sizeof(esc), reason ? reason : "");
 	n = snprintf(line, sizeof(line),
-		     "{\"exit_status\":%d,\"reason\":\"%s\"}\n", status, esc);
+		     "{\"exit_status\":%d,\"kind\":\"%s\",\"reason\":\"%s\"}\n",
+		     status, kind, esc);
 	if (pwrite(status_fd, line, n, 0) == n)
 		fsync(status_fd);
 	close(status_fd);

@@ -40,6 +40,16 @@ teardown() {
 	# The end of the log is the guest's last line.
 	run bash -c "\"$SKIFFCTL\" --socket $SOCK logs big | tail -n 1"
 	assert_output --partial "16384"
+	# Rotation loses nothing: what is kept is one contiguous tail of what
+	# the guest wrote (the guest is paused around each rotation).
+	"$SKIFF_BIN/skiff-monitor" --mem=8 "$(guest bigout)" >"$BATS_TEST_TMPDIR/direct"
+	cat "$STATE/vms/big/console.log.1" "$STATE/vms/big/console.log" \
+		>"$BATS_TEST_TMPDIR/kept"
+	local kept
+	kept=$(stat -c %s "$BATS_TEST_TMPDIR/kept")
+	[ "$end" -eq "$(stat -c %s "$BATS_TEST_TMPDIR/direct")" ] ||
+		fail "console_end $end is not the guest's byte count"
+	tail -c "$kept" "$BATS_TEST_TMPDIR/direct" | cmp - "$BATS_TEST_TMPDIR/kept"
 }
 
 @test "small output arrives byte for byte through vm.console and logs" {

@@ -170,7 +170,42 @@ teardown() {
 	run cat "$BATS_TEST_TMPDIR/out"
 	assert_output --partial 'Exiting on signal 15'
 	run cat "$BATS_TEST_TMPDIR/status"
-	assert_output '{"exit_status":1,"reason":"Exiting on signal 15"}'
+	assert_output '{"exit_status":1,"kind":"signal","reason":"Exiting on signal 15"}'
+}
+
+@test "SIGSTOP and SIGCONT leave the sandboxed monitor running" {
+	require_kvm
+	require_guest counter
+	"$MONITOR" --mem=4 "$SKIFF_GUESTS/counter.hvt" >"$BATS_TEST_TMPDIR/out" 2>&1 &
+	MON_PID=$!
+	for i in $(seq 50); do grep -q 'tick 1' "$BATS_TEST_TMPDIR/out" && break; sleep 0.1; done
+	kill -STOP "$MON_PID"
+	sleep 1.5
+	kill -CONT "$MON_PID"
+	local before
+	before=$(grep -c tick "$BATS_TEST_TMPDIR/out")
+	for i in $(seq 40); do
+		[ "$(grep -c tick "$BATS_TEST_TMPDIR/out")" -gt "$before" ] && break
+		sleep 0.1
+	done
+	kill -0 "$MON_PID" || fail "monitor died: $(cat "$BATS_TEST_TMPDIR/out")"
+	[ "$(grep -c tick "$BATS_TEST_TMPDIR/out")" -gt "$before" ]
+}
+
+@test "the status file tells a trap and a monitor-stopped guest apart" {
+	require_kvm
+	require_guest fault
+	require_guest hostile
+	run_monitor --mem=4 --status-file="$BATS_TEST_TMPDIR/trap" \
+		"$SKIFF_GUESTS/fault.hvt" null_read
+	assert_equal "$status" 255
+	run cat "$BATS_TEST_TMPDIR/trap"
+	assert_output --regexp '^\{"exit_status":255,"kind":"trap","reason":"guest trap: rip=0x[0-9a-f]+ cr2=0x0 '
+	run_monitor --mem=4 --status-file="$BATS_TEST_TMPDIR/err" \
+		"$SKIFF_GUESTS/hostile.hvt" hlt
+	assert_equal "$status" 1
+	run cat "$BATS_TEST_TMPDIR/err"
+	assert_output --regexp '^\{"exit_status":1,"kind":"error","reason":"guest executed HLT at rip 0x'
 }
 
 @test "the status file records a guest's own exit status" {
@@ -180,7 +215,7 @@ teardown() {
 		"$SKIFF_GUESTS/exit.hvt" 42
 	assert_equal "$status" 42
 	run cat "$BATS_TEST_TMPDIR/status"
-	assert_output '{"exit_status":42,"reason":"halted"}'
+	assert_output '{"exit_status":42,"kind":"halt","reason":"halted"}'
 }
 
 @test "control socket: info, counters, pause stops the guest, resume restarts it" {
@@ -294,5 +329,5 @@ print(s.recv(4096).decode())' "$sock"
 	MON_PID=
 	assert_equal "$rc" 1
 	run cat "$BATS_TEST_TMPDIR/status"
-	assert_output '{"exit_status":1,"reason":"Exiting on signal 15"}'
+	assert_output '{"exit_status":1,"kind":"signal","reason":"Exiting on signal 15"}'
 }
