@@ -6,7 +6,7 @@
 #
 #   make              build everything into build/
 #   make check        install missing dependencies, build, run every suite
-#   make demo         install, build, run the main job
+#   make demo         install, build, run the main job (skiffd + skiffctl)
 #   make check-unit   C unit tests under ASan+UBSan
 #   make check-bats   Bats suites (real monitor, real guests)
 #   make check-mmu    MMU core property and directed tests
@@ -59,7 +59,7 @@ all: build-all
 # Every component's fragment: <dir>/<name>.mk and tests/<suite>/<name>.mk.
 include $(sort $(wildcard */*.mk tests/*/*.mk))
 
-.PHONY: build-all deps check check-unit check-mmu check-fuzz check-bats demo \
+.PHONY: build-all deps check check-unit check-mmu check-fuzz check-bats demo demo-monitor \
 	clean install
 
 build-all: $(ALL_TARGETS)
@@ -86,7 +86,14 @@ check-fuzz: $(FUZZ_RUNS)
 check-bats: build-all
 	@$(TOP)/scripts/run-bats $(BATS_SUITES)
 
+# The main job as users meet it: skiffd in a temporary layout, a guest run
+# and attached through skiffctl, ls, info and a clean stop. demo-monitor
+# shows skiff-monitor on its own.
 demo: deps
+	@$(MAKE) --no-print-directory build-all
+	@$(TOP)/scripts/demo-daemon
+
+demo-monitor: deps
 	@$(MAKE) --no-print-directory build-all
 	@$(TOP)/scripts/demo
 
