@@ -12,24 +12,14 @@ load ../daemon/bats_daemon
 setup() {
 	require_tap
 	require_guest net
-	NS=skiff-d$$-${BATS_TEST_NUMBER}
-	SUBNET=10.214.$(( ($$ + BATS_TEST_NUMBER) % 250 + 1 ))
-	HOST_IP=$SUBNET.1
-	GUEST_IP=$SUBNET.2
-	ip netns add "$NS"
-	ip -n "$NS" link set lo up
-	ip -n "$NS" tuntap add tap0 mode tap
-	ip -n "$NS" addr add "$HOST_IP/24" dev tap0
-	ip -n "$NS" link set tap0 up
+	netns_tap_setup skiff-d 214
 	SKIFFD_PREFIX=(ip netns exec "$NS")
 	start_skiffd
 }
 
 teardown() {
 	teardown_skiffd
-	if [ -n "${NS:-}" ]; then
-		ip netns delete "$NS" 2>/dev/null || true
-	fi
+	netns_teardown
 }
 
 @test "run --net attaches a tap: the guest answers ping, counters see the bytes" {
@@ -40,7 +30,12 @@ teardown() {
 	run ip netns exec "$NS" ping -c 2 -i 0.3 -W 2 "$GUEST_IP"
 	assert_success
 	assert_output --partial "2 packets transmitted, 2 received"
-	run vm_field n1 counters.net_rx_bytes
+	# vm.info's counters may be up to a second old: give them three.
+	for i in $(seq 30); do
+		run vm_field n1 counters.net_rx_bytes
+		[ "$output" -gt 0 ] && break
+		sleep 0.1
+	done
 	[ "$output" -gt 0 ] || fail "net_rx_bytes is $output"
 	run vm_field n1 'net[0].mac'
 	assert_output 02:00:5e:10:00:09

@@ -55,3 +55,25 @@ run_monitor_split() {
 	run --separate-stderr timeout --kill-after=5 "${SKIFF_TIMEOUT:-30}" \
 		"$MONITOR" "$@"
 }
+
+# netns_tap_setup PREFIX OCTET: a network namespace of the test's own
+# (NS) with a tap, tap0, at $HOST_IP in a /24 picked per run and test
+# (10.OCTET.x.0/24) so parallel runs do not collide; GUEST_IP is .2.
+# No traffic leaves the namespace. netns_teardown deletes it.
+netns_tap_setup() {
+	NS=$1$$-${BATS_TEST_NUMBER}
+	SUBNET=10.$2.$(( ($$ + BATS_TEST_NUMBER) % 250 + 1 ))
+	HOST_IP=$SUBNET.1
+	GUEST_IP=$SUBNET.2
+	ip netns add "$NS"
+	ip -n "$NS" link set lo up
+	ip -n "$NS" tuntap add tap0 mode tap
+	ip -n "$NS" addr add "$HOST_IP/24" dev tap0
+	ip -n "$NS" link set tap0 up
+}
+
+netns_teardown() {
+	if [ -n "${NS:-}" ]; then
+		ip netns delete "$NS" 2>/dev/null || true
+	fi
+}

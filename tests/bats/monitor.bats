@@ -21,6 +21,21 @@ wait_for_socket() {
 	return 1
 }
 
+# start_counter [OPTIONS...]: counter.hvt in the background (MON_PID), its
+# output in $BATS_TEST_TMPDIR/out; returns once it has ticked.
+start_counter() {
+	require_kvm
+	require_guest counter
+	"$MONITOR" --mem=4 "$@" "$SKIFF_GUESTS/counter.hvt" \
+		>"$BATS_TEST_TMPDIR/out" 2>&1 &
+	MON_PID=$!
+	for i in $(seq 50); do
+		grep -q 'tick 1' "$BATS_TEST_TMPDIR/out" && return 0
+		sleep 0.1
+	done
+	fail "counter did not tick: $(cat "$BATS_TEST_TMPDIR/out")"
+}
+
 teardown() {
 	if [ -n "${MON_PID:-}" ]; then
 		kill -9 "$MON_PID" 2>/dev/null || true
@@ -145,23 +160,14 @@ teardown() {
 }
 
 @test "the running monitor is sandboxed: seccomp filter and no new privileges" {
-	require_kvm
-	require_guest counter
-	"$MONITOR" --mem=4 "$SKIFF_GUESTS/counter.hvt" >"$BATS_TEST_TMPDIR/out" 2>&1 &
-	MON_PID=$!
-	for i in $(seq 50); do grep -q 'tick 1' "$BATS_TEST_TMPDIR/out" && break; sleep 0.1; done
+	start_counter
 	run grep -E '^(Seccomp|NoNewPrivs):' "/proc/$MON_PID/status"
 	assert_output --partial 'NoNewPrivs:	1'
 	assert_output --partial 'Seccomp:	2'
 }
 
 @test "SIGTERM ends the guest with exit 1 and the reason in the status file" {
-	require_kvm
-	require_guest counter
-	"$MONITOR" --mem=4 --status-file="$BATS_TEST_TMPDIR/status" \
-		"$SKIFF_GUESTS/counter.hvt" >"$BATS_TEST_TMPDIR/out" 2>&1 &
-	MON_PID=$!
-	for i in $(seq 50); do grep -q 'tick 1' "$BATS_TEST_TMPDIR/out" && break; sleep 0.1; done
+	start_counter --status-file="$BATS_TEST_TMPDIR/status"
 	kill -TERM "$MON_PID"
 	local rc=0
 	wait "$MON_PID" || rc=$?
@@ -174,11 +180,7 @@ teardown() {
 }
 
 @test "SIGSTOP and SIGCONT leave the sandboxed monitor running" {
-	require_kvm
-	require_guest counter
-	"$MONITOR" --mem=4 "$SKIFF_GUESTS/counter.hvt" >"$BATS_TEST_TMPDIR/out" 2>&1 &
-	MON_PID=$!
-	for i in $(seq 50); do grep -q 'tick 1' "$BATS_TEST_TMPDIR/out" && break; sleep 0.1; done
+	start_counter
 	kill -STOP "$MON_PID"
 	sleep 1.5
 	kill -CONT "$MON_PID"

@@ -11,16 +11,7 @@ load helpers
 setup() {
 	require_tap
 	require_guest net
-	NS=skiff-t$$-${BATS_TEST_NUMBER}
-	# A /24 per run and test, so parallel runs do not collide.
-	SUBNET=10.213.$(( ($$ + BATS_TEST_NUMBER) % 250 + 1 ))
-	HOST_IP=$SUBNET.1
-	GUEST_IP=$SUBNET.2
-	ip netns add "$NS"
-	ip -n "$NS" link set lo up
-	ip -n "$NS" tuntap add tap0 mode tap
-	ip -n "$NS" addr add "$HOST_IP/24" dev tap0
-	ip -n "$NS" link set tap0 up
+	netns_tap_setup skiff-t 213
 	MON_PID=
 }
 
@@ -29,9 +20,7 @@ teardown() {
 		kill "$MON_PID" 2>/dev/null || true
 		wait "$MON_PID" 2>/dev/null || true
 	fi
-	if [ -n "${NS:-}" ]; then
-		ip netns delete "$NS" 2>/dev/null || true
-	fi
+	netns_teardown
 }
 
 # start_guest ARGS...: run net.hvt in the namespace, in the background,
