@@ -194,6 +194,13 @@ int jsonrpc_message_parse(const char *buf, size_t len, size_t max_len,
 /* jsonrpc_message_release - release what jsonrpc_message_parse() kept. */
 void jsonrpc_message_release(struct jsonrpc_message *msg);
 
+/*
+ * jsonrpc_text - a JSON string from @len bytes that need not be UTF-8:
+ * invalid sequences and NUL become U+FFFD, one per byte. Never NULL
+ * (an empty string when out of memory); the caller owns the result.
+ */
+json_t *jsonrpc_text(const char *buf, size_t len);
+
 /* jsonrpc_code_name - "Parse error", "Method not found", ... or NULL. */
 const char *jsonrpc_code_name(int code);
 

@@ -140,7 +140,7 @@ void events_console(struct skiffd *d, struct vm *vm, uint64_t offset,
 {
 	json_t *p = json_pack("{s:s,s:I,s:o}", "name", vm->def.name,
 			      "offset", (json_int_t)offset,
-			      "data", console_text(buf, len));
+			      "data", jsonrpc_text(buf, len));
 
 	broadcast(d, vm->def.name, &vm->def.owner, "vm.console_output", p);
 }

@@ -251,8 +251,6 @@ json_t *console_read(struct skiffd *d, struct vm *vm, uint64_t offset,
 /* Send new bytes to subscribers and enforce the size cap. */
 void console_pump(struct skiffd *d, struct vm *vm);
 int console_watch_init(struct skiffd *d);
-/* Make text from bytes: invalid UTF-8 becomes U+FFFD. */
-json_t *console_text(const char *buf, size_t len);
 
 /* --- monitor_spawn.c -------------------------------------------------------- */
 int monitor_spawn(struct skiffd *d, struct vm *vm, struct jsonrpc_error *err);

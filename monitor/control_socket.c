@@ -273,8 +273,6 @@ int control_start(struct vm *vm, const char *path)
 	int rc;
 
 	ctl.vm = vm;
-	/* jansson seeds its hash from /dev/urandom on first use: do it now. */
-	json_object_seed(0);
 	for (i = 0; i < CONTROL_MAX_CLIENTS; i++)
 		ctl.client[i].fd = -1;
 	ctl.listen_fd = control_listen(path);

@@ -11,6 +11,7 @@
  * turn into a SIGSYS that hides the report.
  */
 #include <errno.h>
+#include <jansson.h>
 #include <seccomp.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -74,6 +75,11 @@ int sandbox_enter(void)
 		mon_err("sandbox: refusing to run with READ_IMPLIES_EXEC");
 		return -1;
 	}
+	/*
+	 * jansson seeds its hash from /dev/urandom on first use, which the
+	 * filter forbids; the control socket and the status file use it.
+	 */
+	json_object_seed(0);
 	ctx = seccomp_init(deny);
 	if (!ctx) {
 		mon_err("sandbox: seccomp_init failed");

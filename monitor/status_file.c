@@ -6,10 +6,11 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "jsonrpc.h"
 #include "monitor.h"
 
 static int status_fd = -1;
@@ -24,38 +25,23 @@ int status_file_open(const char *path)
 	return 0;
 }
 
-/* JSON string escaping for the reason: quotes, backslashes, controls. */
-static size_t json_escape(char *out, size_t size, const char *s)
-{
-	size_t n = 0;
-
-	for (; *s && n + 7 < size; s++) {
-		unsigned char c = *s;
-
-		if (c == '"' || c == '\\')
-			n += snprintf(out + n, size - n, "\\%c", c);
-		else if (c < 0x20)
-			n += snprintf(out + n, size - n, "\\u%04x", c);
-		else
-			out[n++] = c;
-	}
-	out[n] = '\0';
-	return n;
-}
-
 void status_file_write(int status, const char *kind, const char *reason)
 {
-	char esc[1024], line[1200];
-	int n;
+	const char *r = reason ? reason : "";
+	char *line;
+	json_t *j;
+	size_t n;
 
 	if (status_fd < 0)
 		return;
-	json_escape(esc, sizeof(esc), reason ? reason : "");
-	n = snprintf(line, sizeof(line),
-		     "{\"exit_status\":%d,\"kind\":\"%s\",\"reason\":\"%s\"}\n",
-		     status, kind, esc);
-	if (pwrite(status_fd, line, n, 0) == n)
+	/* The reason may name a path in any encoding: jsonrpc_text() copes. */
+	j = json_pack("{s:i, s:s, s:o}", "exit_status", status, "kind", kind,
+		      "reason", jsonrpc_text(r, strlen(r)));
+	line = j ? jsonrpc_dump_line(j, &n) : NULL;
+	if (line && pwrite(status_fd, line, n, 0) == (ssize_t)n)
 		fsync(status_fd);
+	free(line);
+	json_decref(j);
 	close(status_fd);
 	status_fd = -1;
 }

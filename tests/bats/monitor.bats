@@ -333,3 +333,14 @@ print(s.recv(4096).decode())' "$sock"
 	run cat "$BATS_TEST_TMPDIR/status"
 	assert_output '{"exit_status":1,"kind":"signal","reason":"Exiting on signal 15"}'
 }
+
+@test "the status file stays valid JSON when the reason holds bytes that are not UTF-8" {
+	run "$MONITOR" --status-file="$BATS_TEST_TMPDIR/status" $'/nonexistent/g\xff\x01.hvt'
+	assert_failure 1
+	# Strictly UTF-8 (jq alone would quietly repair a bad byte).
+	python3 -c 'import json, sys; json.loads(open(sys.argv[1], "rb").read().decode("utf-8"))' \
+		"$BATS_TEST_TMPDIR/status"
+	run jq -r '.kind + " " + .reason' "$BATS_TEST_TMPDIR/status"
+	assert_success
+	assert_output $'error /nonexistent/g\xef\xbf\xbd\x01.hvt: No such file or directory'
+}

@@ -1,15 +1,15 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * Console bytes become valid JSON text: valid UTF-8 kept, everything
+ * jsonrpc_text(): bytes become valid JSON text: valid UTF-8 kept, everything
  * else (bad sequences, overlongs, surrogates, NUL) one U+FFFD per byte.
  */
 #define TEST_HARNESS_IMPL
 #include "test_harness.h"
-#include "skiffd.h"
+#include "jsonrpc.h"
 
 static bool text_is(const char *in, size_t n, const char *want)
 {
-	json_t *j = console_text(in, n);
+	json_t *j = jsonrpc_text(in, n);
 	bool ok = j && !strcmp(json_string_value(j), want);
 
 	if (!ok)
@@ -43,4 +43,4 @@ static const struct test_case cases[] = {
 	TEST_ENTRY(invalid_bytes_replaced),
 };
 
-TEST_MAIN("daemon/console_text", cases)
+TEST_MAIN("api/text", cases)
