@@ -41,8 +41,8 @@ int block_attach(struct vm *vm, const struct block_opt *b)
 {
 	const char *what = b->path ? b->path : "fd";
 	uint32_t bs = b->sector_size ? b->sector_size : BLOCK_DEFAULT_SECTOR;
-	int idx = manifest_find(&vm->mft, b->name);
 	struct mft_entry *e;
+	int idx;
 	off_t cap;
 	int fd;
 
@@ -51,11 +51,9 @@ int block_attach(struct vm *vm, const struct block_opt *b)
 			b->name, b->name);
 		return -1;
 	}
-	if (idx < 0 || vm->mft.e[idx].type != MFT_DEV_BLOCK_BASIC) {
-		mon_err("--block:%s: the image declares no block device '%s'",
-			b->name, b->name);
+	idx = device_declared(vm, b->name, MFT_DEV_BLOCK_BASIC);
+	if (idx < 0)
 		return -1;
-	}
 	fd = block_open(b);
 	if (fd < 0)
 		return -1;
@@ -78,14 +76,6 @@ int block_attach(struct vm *vm, const struct block_opt *b)
 	vm->dev[idx].capacity = cap;
 	vm->dev[idx].block_size = bs;
 	return 0;
-}
-
-static const struct vm_device *block_dev(struct vm *vm, uint64_t handle)
-{
-	if (handle >= vm->mft.entries ||
-	    vm->dev[handle].type != MFT_DEV_BLOCK_BASIC)
-		return NULL;
-	return &vm->dev[handle];
 }
 
 /* Offset and length inside the device, without wrapping. */
@@ -123,7 +113,7 @@ static enum hc_result block_call(struct vm *vm, uint64_t gpa,
 	if (hc_args_inout(vm, nr, gpa, &a, sizeof(a)) ||
 	    hc_check_buffer(vm, nr, "block data", a.data, a.len, !write_op))
 		return HC_FATAL;
-	d = block_dev(vm, a.handle);
+	d = device_at(vm, a.handle, MFT_DEV_BLOCK_BASIC);
 	if (!d || !block_bounds_ok(d, a.offset, a.len)) {
 		a.ret = HVT_R_EINVAL;
 	} else {

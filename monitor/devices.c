@@ -7,13 +7,36 @@
 
 #include "monitor.h"
 
+static const char *device_kind(uint32_t type)
+{
+	return type == MFT_DEV_BLOCK_BASIC ? "block" : "net";
+}
+
+int device_declared(const struct vm *vm, const char *name, uint32_t type)
+{
+	int idx = manifest_find(&vm->mft, name);
+
+	if (idx < 0 || vm->mft.e[idx].type != type) {
+		mon_err("--%s:%s: the image declares no %s device '%s'",
+			device_kind(type), name, device_kind(type), name);
+		return -1;
+	}
+	return idx;
+}
+
+const struct vm_device *device_at(const struct vm *vm, uint64_t handle,
+				  uint32_t type)
+{
+	if (handle >= vm->mft.entries || vm->dev[handle].type != type)
+		return NULL;
+	return &vm->dev[handle];
+}
+
 int devices_attach(struct vm *vm, const struct monitor_options *o)
 {
 	uint32_t i;
 	size_t k;
 
-	for (i = 0; i < MFT_MAX_ENTRIES; i++)
-		vm->dev[i].fd = -1;
 	for (k = 0; k < o->nblock; k++)
 		if (block_attach(vm, &o->block[k]))
 			return -1;
@@ -25,10 +48,8 @@ int devices_attach(struct vm *vm, const struct monitor_options *o)
 
 		if (e->type < MFT_RESERVED_FIRST && !e->attached) {
 			mon_err("device '%s' (%s) declared in the manifest but not attached: use --%s:%s=...",
-				e->name,
-				e->type == MFT_DEV_BLOCK_BASIC ? "block" : "net",
-				e->type == MFT_DEV_BLOCK_BASIC ? "block" : "net",
-				e->name);
+				e->name, device_kind(e->type),
+				device_kind(e->type), e->name);
 			return -1;
 		}
 	}

@@ -56,7 +56,7 @@ void guest_mem_destroy(struct guest_mem *m)
 		munmap(m->host, m->size);
 	if (m->kvm_view && m->kvm_view != MAP_FAILED)
 		munmap(m->kvm_view, m->size);
-	if (m->memfd > 0)
+	if (m->memfd >= 0)
 		close(m->memfd);
 	m->host = m->kvm_view = NULL;
 	m->memfd = -1;
@@ -105,15 +105,25 @@ bool guest_range_ok(const struct guest_mem *m, uint64_t gpa, uint64_t len)
 	return gpa < m->size && len < m->size - gpa;
 }
 
-bool guest_range_writable(const struct guest_mem *m, uint64_t gpa,
-			  uint64_t len)
+/* Does [gpa, gpa+len) touch one of ro[first..]? (no wrap: checked) */
+static bool touches_ro(const struct guest_mem *m, size_t first, uint64_t gpa,
+		       uint64_t len)
 {
 	size_t i;
 
-	if (!guest_range_ok(m, gpa, len))
-		return false;
-	for (i = 0; len && i < m->nro; i++)
+	for (i = first; len && i < m->nro; i++)
 		if (gpa < m->ro[i].end && gpa + len > m->ro[i].start)
-			return false;
-	return true;
+			return true;
+	return false;
+}
+
+bool guest_range_writable(const struct guest_mem *m, uint64_t gpa,
+			  uint64_t len)
+{
+	return guest_range_ok(m, gpa, len) && !touches_ro(m, 0, gpa, len);
+}
+
+bool guest_gpa_protected(const struct guest_mem *m, uint64_t gpa)
+{
+	return gpa < m->size && touches_ro(m, 1, gpa, 1);
 }

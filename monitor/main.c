@@ -121,11 +121,15 @@ static int vm_run(struct vm *vm, const struct monitor_options *o)
 	static char cmdline[HVT_CMDLINE_SIZE];
 	static struct elf_image img;
 	int status = -1;
+	size_t i;
 
+	/* Nothing is open yet: the error path below must close nothing. */
 	vm->name = o->name;
 	vm->kernel_path = o->kernel;
 	vm->mem.memfd = -1;
 	vm->kvm.dev_fd = vm->kvm.vm_fd = vm->kvm.vcpu_fd = -1;
+	for (i = 0; i < ARRAY_SIZE(vm->dev); i++)
+		vm->dev[i].fd = -1;
 	if (vm_prepare(vm, o, &img, cmdline) ||
 	    vm_build(vm, o, &img, cmdline) || vcpu_signals_init(vm))
 		goto out;

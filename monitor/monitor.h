@@ -157,6 +157,8 @@ bool guest_range_ok(const struct guest_mem *m, uint64_t gpa, uint64_t len);
 /* Also refuses ranges the guest itself may not write. */
 bool guest_range_writable(const struct guest_mem *m, uint64_t gpa,
 			  uint64_t len);
+/* Is @gpa in a range guest_mem_protect() made read-only in KVM's view? */
+bool guest_gpa_protected(const struct guest_mem *m, uint64_t gpa);
 static inline void *guest_ptr(const struct guest_mem *m, uint64_t gpa)
 {
 	return m->host + gpa;
@@ -223,6 +225,11 @@ int devices_attach(struct vm *vm, const struct monitor_options *o);
 int block_attach(struct vm *vm, const struct block_opt *b);
 int net_attach(struct vm *vm, const struct net_opt *n);
 void devices_close(struct vm *vm);
+/* Manifest index of @name if the image declares it with @type, else -1. */
+int device_declared(const struct vm *vm, const char *name, uint32_t type);
+/* The attached device a guest's @handle names, if it has @type. */
+const struct vm_device *device_at(const struct vm *vm, uint64_t handle,
+				  uint32_t type);
 
 /* --- boot_info.c --------------------------------------------------------- */
 int boot_info_write(struct vm *vm, const struct elf_image *img,

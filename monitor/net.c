@@ -98,8 +98,8 @@ static int net_mac(const struct net_opt *n, uint8_t mac[6])
 
 int net_attach(struct vm *vm, const struct net_opt *n)
 {
-	int idx = manifest_find(&vm->mft, n->name);
 	struct mft_entry *e;
+	int idx;
 	struct ifreq ifr;
 	uint16_t mtu = 1500;
 	int fd;
@@ -109,11 +109,9 @@ int net_attach(struct vm *vm, const struct net_opt *n)
 			n->name);
 		return -1;
 	}
-	if (idx < 0 || vm->mft.e[idx].type != MFT_DEV_NET_BASIC) {
-		mon_err("--net:%s: the image declares no net device '%s'",
-			n->name, n->name);
+	idx = device_declared(vm, n->name, MFT_DEV_NET_BASIC);
+	if (idx < 0)
 		return -1;
-	}
 	fd = net_fd(n);
 	if (fd < 0)
 		return -1;
@@ -130,14 +128,6 @@ int net_attach(struct vm *vm, const struct net_opt *n)
 	vm->dev[idx].mtu = mtu;
 	memcpy(vm->dev[idx].mac, e->u.net_basic.mac, 6);
 	return 0;
-}
-
-static const struct vm_device *net_dev(struct vm *vm, uint64_t handle)
-{
-	if (handle >= vm->mft.entries ||
-	    vm->dev[handle].type != MFT_DEV_NET_BASIC)
-		return NULL;
-	return &vm->dev[handle];
 }
 
 /* One frame to or from the tap; fills a->ret (and a->len for reads). */
@@ -172,7 +162,7 @@ static enum hc_result net_call(struct vm *vm, uint64_t gpa, unsigned int nr,
 	    hc_check_buffer(vm, nr, write_op ? "frame" : "frame buffer",
 			    a.data, a.len, !write_op))
 		return HC_FATAL;
-	d = net_dev(vm, a.handle);
+	d = device_at(vm, a.handle, MFT_DEV_NET_BASIC);
 	if (d)
 		net_io(vm, d, &a, write_op);
 	else

@@ -137,6 +137,20 @@ static const char *split_dev_arg(const char *opt, const char *arg,
 	return eq + 1;
 }
 
+/* "@FD" after "--xxx:NAME=": an inherited, already opened descriptor. */
+static int parse_at_fd(const char *opt, const char *arg, const char *v,
+		       int *fd, char *err, size_t errlen)
+{
+	uint64_t n;
+
+	if (parse_u64(v + 1, INT_MAX, &n))
+		return opt_error(err, errlen,
+				 "%s%s: @FD needs a file descriptor number",
+				 opt, arg);
+	*fd = n;
+	return 0;
+}
+
 static struct block_opt *block_slot(struct monitor_options *o,
 				    const char *name)
 {
@@ -181,16 +195,8 @@ static int parse_block(const char *arg, struct monitor_options *o,
 				 arg);
 	if (b->path || b->fd >= 0)
 		return opt_error(err, errlen, "--block:%s: given twice", name);
-	if (path[0] == '@') {
-		uint64_t fd;
-
-		if (parse_u64(path + 1, INT_MAX, &fd))
-			return opt_error(err, errlen,
-					 "--block:%s: @FD needs a file descriptor number",
-					 arg);
-		b->fd = fd;
-		return 0;
-	}
+	if (path[0] == '@')
+		return parse_at_fd("--block:", arg, path, &b->fd, err, errlen);
 	b->path = path;
 	return 0;
 }
@@ -229,7 +235,6 @@ static int parse_net(const char *arg, struct monitor_options *o, char *err,
 	char name[MFT_NAME_SIZE];
 	const char *v = split_dev_arg("--net:", arg, name, err, errlen);
 	struct net_opt *n;
-	uint64_t fd;
 
 	if (!v)
 		return -1;
@@ -238,14 +243,8 @@ static int parse_net(const char *arg, struct monitor_options *o, char *err,
 		return opt_error(err, errlen, "--net:%s: too many devices", arg);
 	if (n->iface || n->fd >= 0)
 		return opt_error(err, errlen, "--net:%s: given twice", name);
-	if (v[0] == '@') {
-		if (parse_u64(v + 1, INT_MAX, &fd))
-			return opt_error(err, errlen,
-					 "--net:%s: @FD needs a file descriptor number",
-					 arg);
-		n->fd = fd;
-		return 0;
-	}
+	if (v[0] == '@')
+		return parse_at_fd("--net:", arg, v, &n->fd, err, errlen);
 	if (strlen(v) >= IFNAMSIZ)
 		return opt_error(err, errlen,
 				 "--net:%s: interface name longer than %d",

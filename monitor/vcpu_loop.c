@@ -19,22 +19,12 @@ static uint64_t guest_rip(struct vm *vm)
 	return kvm_get_regs(&vm->kvm, &r) ? 0 : r.rip;
 }
 
-static bool gpa_read_only(const struct guest_mem *m, uint64_t gpa)
-{
-	size_t i;
-
-	for (i = 1; i < m->nro; i++)
-		if (gpa >= m->ro[i].start && gpa < m->ro[i].end)
-			return true;
-	return false;
-}
-
 static int exit_mmio(struct vm *vm)
 {
 	const struct kvm_run *run = vm->kvm.run;
 	unsigned long long gpa = run->mmio.phys_addr;
 
-	if (run->mmio.is_write && gpa_read_only(&vm->mem, gpa))
+	if (run->mmio.is_write && guest_gpa_protected(&vm->mem, gpa))
 		mon_err("write to read-only guest memory at 0x%llx (rip 0x%llx)",
 			gpa, (unsigned long long)guest_rip(vm));
 	else

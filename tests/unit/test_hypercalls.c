@@ -29,6 +29,7 @@ static void vm_setup(void)
 	struct elf_image img = { .nseg = 1, .seg = { text } };
 	static uint8_t file[0x1000];
 	struct block_opt b = { .name = "disk", .fd = -1, .path = path };
+	size_t i;
 	int fd;
 
 	memset(&vm, 0, sizeof(vm));
@@ -41,7 +42,8 @@ static void vm_setup(void)
 	vm.mft.e[0].type = MFT_RESERVED_FIRST;
 	strcpy(vm.mft.e[1].name, "disk");
 	vm.mft.e[1].type = MFT_DEV_BLOCK_BASIC;
-	vm.dev[0].fd = vm.dev[1].fd = -1;
+	for (i = 0; i < ARRAY_SIZE(vm.dev); i++)
+		vm.dev[i].fd = -1;
 	REQUIRE(block_attach(&vm, &b) == 0);
 	unlink(path);
 	hypercalls_init(&vm);

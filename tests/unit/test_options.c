@@ -94,6 +94,9 @@ TEST(fd_forms)
 	CHECK(PARSE(&o, err, "--net:n=@", "k") != 0);
 	CHECK(PARSE(&o, err, "--net:n=@x", "k") != 0);
 	CHECK(PARSE(&o, err, "--net:n=@99999999999", "k") != 0);
+	CHECK(PARSE(&o, err, "--block:d=@", "k") != 0);
+	CHECK(strstr(err, "--block:d=@: @FD needs") != NULL);
+	CHECK(PARSE(&o, err, "--block:d=@-1", "k") != 0);
 }
 
 struct bad_opt {
