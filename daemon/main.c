@@ -135,21 +135,11 @@ static void print_methods(void)
 
 static void shutdown_daemon(struct skiffd *d)
 {
-	struct vm *vm;
-
 	sd_stopping();
 	rpc_server_stop(d);
-	while ((vm = d->vms)) {
-		/* Keep the monitors; forget them. */
-		d->vms = vm->next;
-		d->nvms--;
-		monitor_unwatch(vm);
-		monitor_disconnect(vm);
-		console_detach(d, vm);
-		json_decref(vm->counters);
-		vm_def_free(&vm->def);
-		free(vm);
-	}
+	/* Keep the monitors running; only forget them. */
+	while (d->vms)
+		vm_remove(d, d->vms);
 	if (d->inotify_ev)
 		event_free(d->inotify_ev);
 	if (d->inotify_fd >= 0)
