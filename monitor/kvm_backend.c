@@ -40,6 +40,26 @@ static int kvm_check_caps(struct kvm_backend *k)
 	return 0;
 }
 
+/* What an operator can do about a device that will not open. */
+static const char *kvm_open_hint(int err)
+{
+	switch (err) {
+	case ENOENT:
+	case ENODEV:
+	case ENXIO:
+		return " (no KVM here: enable virtualization, or nested "
+		       "virtualization, in the firmware or hypervisor, load "
+		       "kvm_intel or kvm_amd, or point --device at another "
+		       "KVM-compatible device)";
+	case EACCES:
+	case EPERM:
+		return " (no permission: run as a member of the device's "
+		       "group, usually kvm)";
+	default:
+		return "";
+	}
+}
+
 static int kvm_open_device(struct kvm_backend *k, const char *path)
 {
 	int ver;
@@ -47,13 +67,14 @@ static int kvm_open_device(struct kvm_backend *k, const char *path)
 	k->path = path;
 	k->dev_fd = open(path, O_RDWR | O_CLOEXEC);
 	if (k->dev_fd < 0) {
-		mon_err("%s: %s", path, strerror(errno));
+		mon_err("%s: %s%s", path, strerror(errno),
+			kvm_open_hint(errno));
 		return -1;
 	}
 	ver = ioctl(k->dev_fd, KVM_GET_API_VERSION, 0);
 	if (ver != KVM_API_EXPECTED) {
-		mon_err("%s: KVM API version %d, need %d", path, ver,
-			KVM_API_EXPECTED);
+		mon_err("%s: not a KVM device (KVM_GET_API_VERSION: %s)", path,
+			ver < 0 ? strerror(errno) : "not 12");
 		return -1;
 	}
 	return kvm_check_caps(k);

@@ -34,7 +34,8 @@ $(BUILD)/san/bin/skiff-monitor: $(MONITOR_SAN_OBJS) $(API_SAN_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(MONITOR_LIBS)
 
-BATS_SUITES += $(TOP)/tests/bats/monitor.bats $(TOP)/tests/bats/harness.bats
+BATS_SUITES += $(TOP)/tests/bats/monitor.bats
+BATS_HOST_SUITES += $(TOP)/tests/bats/harness.bats
 
 INSTALL_TARGETS += install-monitor
 .PHONY: install-monitor

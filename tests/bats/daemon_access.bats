@@ -38,12 +38,12 @@ teardown() {
 # as_member / as_stranger ARGS...: skiffctl as nobody, with / without the
 # socket's group.
 as_member() {
-	timeout 20 setpriv --reuid=$NOBODY --regid=$NOBODY --groups="$GID" \
+	limit 20 setpriv --reuid=$NOBODY --regid=$NOBODY --groups="$GID" \
 		"$SKIFFCTL" --socket "$PUB/skiffd.sock" "$@"
 }
 
 as_stranger() {
-	timeout 20 setpriv --reuid=$NOBODY --regid=$NOBODY --clear-groups \
+	limit 20 setpriv --reuid=$NOBODY --regid=$NOBODY --clear-groups \
 		"$SKIFFCTL" --socket "$PUB/skiffd.sock" "$@"
 }
 

@@ -107,8 +107,8 @@ field() {
 
 @test "an endless line without a newline is cut at the limit" {
 	run --separate-stderr bash -c \
-		'head -c 3000000 /dev/zero | tr "\0" "[" | "$0" --timeout 10 "$1"' \
-		"$RPC_PIPE" "$SOCK"
+		'head -c 3000000 /dev/zero | tr "\0" "[" | "$0" --timeout "$2" "$1"' \
+		"$RPC_PIPE" "$SOCK" "$(scaled 10)"
 	assert_success
 	assert_equal "$(field 0 .error.code)" -32007
 }
@@ -142,7 +142,7 @@ field() {
 	slow=$!
 	sleep 1
 	for i in 1 2 3 4 5; do
-		run timeout 2 "$SKIFFCTL" --socket "$SOCK" version
+		run limit 2 "$SKIFFCTL" --socket "$SOCK" version
 		assert_success
 	done
 	kill "$stuck" "$slow" 2>/dev/null || true

@@ -12,7 +12,7 @@ load helpers
 	require_guest hello
 	require_guest counter
 	before=$(ls -d /tmp/skiff-demo.* 2>/dev/null | wc -l)
-	run timeout --kill-after=5 60 "$SKIFF_TOP/scripts/demo-daemon"
+	run limit 60 "$SKIFF_TOP/scripts/demo-daemon"
 	assert_success
 	assert_output --partial "Hello, world!"
 	assert_output --partial "(exit status 0: the guest's own)"

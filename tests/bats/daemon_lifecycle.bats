@@ -42,20 +42,21 @@ teardown() {
 	run ctl start c1
 	assert_success
 	wait_state c1 running
-	wait_until 5 bash -c "[ \$(\"$SKIFFCTL\" --socket $SOCK logs c1 | grep -c tick) -ge 2 ]"
+	wait_until 5 ticks_at_least c1 2
 	run vm_field c1 pid
 	[ "$output" -gt 0 ]
 	run ctl pause c1
 	assert_success
 	assert_output "c1: paused"
-	sleep 0.3
+	# A tick written just before the pause may still be on its way.
+	sleep "$(scaled 0.3)"
 	before=$(ctl logs c1 | grep -c tick)
 	sleep 1.5
 	after=$(ctl logs c1 | grep -c tick)
 	assert_equal "$after" "$before"
 	run ctl resume c1
 	assert_output "c1: running"
-	wait_until 5 bash -c "[ \$(\"$SKIFFCTL\" --socket $SOCK logs c1 | grep -c tick) -gt $after ]"
+	wait_until 5 ticks_at_least c1 $((after + 1))
 	run ctl info c1
 	assert_output --partial "hypercall puts"
 	run ctl stop c1
@@ -119,7 +120,9 @@ teardown() {
 	require_guest counter
 	ctl run --name f1 "$(guest counter)" >/dev/null
 	wait_state f1 running
-	( sleep 2.5; "$SKIFFCTL" --socket "$SOCK" stop f1 >/dev/null ) &
+	# Stopped once it has ticked twice: logs -f has followed it.
+	( wait_until 5 ticks_at_least f1 2
+	  "$SKIFFCTL" --socket "$SOCK" stop f1 >/dev/null ) &
 	run ctl logs -f f1
 	assert_success
 	assert_line "tick 1"
@@ -139,7 +142,8 @@ teardown() {
 	require_guest hello
 	ctl events >"$BATS_TEST_TMPDIR/events" &
 	ev=$!
-	sleep 0.3
+	# Time to subscribe before the first event.
+	sleep "$(scaled 0.3)"
 	ctl run --attach --name ev1 "$(guest hello)" >/dev/null
 	wait_until 5 grep -qE "ev1 (running|starting) -> stopped \(status 0, halted\)" \
 		"$BATS_TEST_TMPDIR/events"

@@ -17,6 +17,10 @@ setup() {
 	start_skiffd
 }
 
+rx_bytes_seen() {
+	[ "$(vm_field "$1" counters.net_rx_bytes)" -gt 0 ]
+}
+
 teardown() {
 	teardown_skiffd
 	netns_teardown
@@ -27,20 +31,16 @@ teardown() {
 		"$(guest net)" "$GUEST_IP" 3
 	assert_success
 	wait_state n1 running
-	run ip netns exec "$NS" ping -c 2 -i 0.3 -W 2 "$GUEST_IP"
+	run ip netns exec "$NS" ping -c 2 -i 0.3 -W "$(scaled 2)" "$GUEST_IP"
 	assert_success
 	assert_output --partial "2 packets transmitted, 2 received"
 	# vm.info's counters may be up to a second old: give them three.
-	for i in $(seq 30); do
-		run vm_field n1 counters.net_rx_bytes
-		[ "$output" -gt 0 ] && break
-		sleep 0.1
-	done
-	[ "$output" -gt 0 ] || fail "net_rx_bytes is $output"
+	wait_until 3 rx_bytes_seen n1 ||
+		fail "net_rx_bytes is $(vm_field n1 counters.net_rx_bytes)"
 	run vm_field n1 'net[0].mac'
 	assert_output 02:00:5e:10:00:09
 	# The third reply ends the guest with status 0.
-	run ip netns exec "$NS" ping -c 1 -W 2 "$GUEST_IP"
+	run ip netns exec "$NS" ping -c 1 -W "$(scaled 2)" "$GUEST_IP"
 	assert_success
 	wait_state n1 stopped
 	run vm_field n1 exit.status

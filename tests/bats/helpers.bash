@@ -31,6 +31,19 @@ require_kvm() {
 	fi
 }
 
+# kvm_backend: which module provides /dev/kvm here (kvm_amd, kvm_intel,
+# kvm_pvm), for the few tests whose expected outcome depends on it.
+kvm_backend() {
+	local m
+	for m in kvm_pvm kvm_amd kvm_intel; do
+		if [ -d "/sys/module/$m" ]; then
+			echo "$m"
+			return 0
+		fi
+	done
+	echo unknown
+}
+
 require_tap() {
 	require_kvm
 	if [ "$(id -u)" -ne 0 ] || [ ! -c /dev/net/tun ] ||
@@ -44,16 +57,62 @@ require_guest() {
 	[ -f "$g" ] || fail "guest image missing: $g (run make)"
 }
 
+# Time limits and waits. Every limit a suite sets on how long something
+# may take (timeout(1), wait_until, SKIFF_TIMEOUT) goes through scaled,
+# which multiplies it by SKIFF_TIME_FACTOR: 1 on a host, more in the lab
+# (scripts/lab sets it; emulated user space runs about ten times slower).
+# What a test checks never changes with it; a window in which a test
+# measures something (ticks per second) is not a limit and stays as is.
+
+# scaled SECONDS: SECONDS (with up to three decimals) times the factor.
+scaled() {
+	local s=$1 f=${SKIFF_TIME_FACTOR:-1} int frac=000 ms
+	int=${s%%.*}
+	if [[ $s == *.* ]]; then
+		frac=${s#*.}000
+	fi
+	ms=$(((10#${int:-0} * 1000 + 10#${frac:0:3}) * f))
+	printf '%d.%03d\n' $((ms / 1000)) $((ms % 1000))
+}
+
+# wait_until SECONDS CMD...: poll CMD every 50 ms until it succeeds, for
+# at most SECONDS (scaled).
+wait_until() {
+	local limit end
+	limit=$(scaled "$1")
+	shift
+	end=$(($(date +%s%N) + 10#${limit/./} * 1000000))
+	until "$@"; do
+		if [ "$(date +%s%N)" -gt "$end" ]; then
+			echo "wait_until: timed out after ${limit}s: $*" >&2
+			return 1
+		fi
+		sleep 0.05
+	done
+}
+
+# scaled_ms MS: an integer number of milliseconds times the factor.
+scaled_ms() {
+	echo $(($1 * ${SKIFF_TIME_FACTOR:-1}))
+}
+
+# limit SECONDS CMD...: CMD under timeout(1) with a scaled limit (and
+# SIGKILL 5 scaled seconds later if SIGTERM does not end it).
+limit() {
+	local t=$1
+	shift
+	timeout --kill-after="$(scaled 5)" "$(scaled "$t")" "$@"
+}
+
 # run_monitor ARGS...: run skiff-monitor with a time limit so a hang is a
 # failure, not a stuck suite. Output (stdout+stderr) in $output.
 run_monitor() {
-	run timeout --kill-after=5 "${SKIFF_TIMEOUT:-30}" "$MONITOR" "$@"
+	run limit "${SKIFF_TIMEOUT:-30}" "$MONITOR" "$@"
 }
 
 # Same, with stderr kept apart: $output is stdout, $stderr is stderr.
 run_monitor_split() {
-	run --separate-stderr timeout --kill-after=5 "${SKIFF_TIMEOUT:-30}" \
-		"$MONITOR" "$@"
+	run --separate-stderr limit "${SKIFF_TIMEOUT:-30}" "$MONITOR" "$@"
 }
 
 # netns_tap_setup PREFIX OCTET: a network namespace of the test's own

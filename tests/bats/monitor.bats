@@ -9,16 +9,16 @@ load helpers
 bats_require_minimum_version 1.5.0
 
 ctl() {
-	printf '%s\n' "$2" | timeout 5 socat - "UNIX-CONNECT:$1"
+	printf '%s\n' "$2" | limit 5 socat - "UNIX-CONNECT:$1"
 }
 
 wait_for_socket() {
-	local i
-	for i in $(seq 100); do
-		[ -S "$1" ] && return 0
-		sleep 0.05
-	done
-	return 1
+	wait_until 5 test -S "$1"
+}
+
+# more_ticks FILE N: FILE holds more than N ticks.
+more_ticks() {
+	[ "$(grep -c tick "$1")" -gt "$2" ]
 }
 
 # start_counter [OPTIONS...]: counter.hvt in the background (MON_PID), its
@@ -29,11 +29,8 @@ start_counter() {
 	"$MONITOR" --mem=4 "$@" "$SKIFF_GUESTS/counter.hvt" \
 		>"$BATS_TEST_TMPDIR/out" 2>&1 &
 	MON_PID=$!
-	for i in $(seq 50); do
-		grep -q 'tick 1' "$BATS_TEST_TMPDIR/out" && return 0
-		sleep 0.1
-	done
-	fail "counter did not tick: $(cat "$BATS_TEST_TMPDIR/out")"
+	wait_until 5 grep -q 'tick 1' "$BATS_TEST_TMPDIR/out" ||
+		fail "counter did not tick: $(cat "$BATS_TEST_TMPDIR/out")"
 }
 
 teardown() {
@@ -84,11 +81,14 @@ teardown() {
 	assert_output --partial 'not a static executable'
 }
 
-@test "an unusable device is named in the error" {
+@test "an unusable device is named in the error, with what to do" {
 	require_guest quiet
 	run "$MONITOR" --mem=4 --device=/nonexistent/kvm "$SKIFF_GUESTS/quiet.hvt"
 	assert_failure 1
-	assert_output --partial '/nonexistent/kvm: No such file or directory'
+	assert_output --partial '/nonexistent/kvm: No such file or directory (no KVM here: enable virtualization, or nested virtualization, in the firmware or hypervisor, load kvm_intel or kvm_amd, or point --device at another KVM-compatible device)'
+	run "$MONITOR" --mem=4 --device=/dev/null "$SKIFF_GUESTS/quiet.hvt"
+	assert_failure 1
+	assert_output --partial '/dev/null: not a KVM device (KVM_GET_API_VERSION: Inappropriate ioctl for device)'
 }
 
 @test "--mem is rounded down to 2 MiB with a warning, limits enforced" {
@@ -186,12 +186,9 @@ teardown() {
 	kill -CONT "$MON_PID"
 	local before
 	before=$(grep -c tick "$BATS_TEST_TMPDIR/out")
-	for i in $(seq 40); do
-		[ "$(grep -c tick "$BATS_TEST_TMPDIR/out")" -gt "$before" ] && break
-		sleep 0.1
-	done
+	wait_until 4 more_ticks "$BATS_TEST_TMPDIR/out" "$before" ||
+		fail "no tick after SIGCONT: $(cat "$BATS_TEST_TMPDIR/out")"
 	kill -0 "$MON_PID" || fail "monitor died: $(cat "$BATS_TEST_TMPDIR/out")"
-	[ "$(grep -c tick "$BATS_TEST_TMPDIR/out")" -gt "$before" ]
 }
 
 @test "the status file tells a trap and a monitor-stopped guest apart" {
@@ -230,7 +227,7 @@ teardown() {
 	wait_for_socket "$sock"
 	run stat -c %a "$sock"
 	assert_output 600
-	for i in $(seq 50); do grep -q 'tick 2' "$out" && break; sleep 0.1; done
+	wait_until 5 grep -q 'tick 2' "$out"
 	run ctl "$sock" '{"jsonrpc":"2.0","id":1,"method":"monitor.info"}'
 	assert_output --partial '"state":"running"'
 	assert_output --partial '"name":"c1"'
@@ -251,8 +248,7 @@ teardown() {
 
 	run ctl "$sock" '{"jsonrpc":"2.0","id":5,"method":"monitor.resume"}'
 	assert_output '{"jsonrpc":"2.0","id":5,"result":{"state":"running"}}'
-	for i in $(seq 30); do [ "$(grep -c tick "$out")" -gt "$after" ] && break; sleep 0.1; done
-	[ "$(grep -c tick "$out")" -gt "$after" ]
+	wait_until 3 more_ticks "$out" "$after"
 	run ctl "$sock" '{"jsonrpc":"2.0","id":6,"method":"monitor.resume"}'
 	assert_output --partial 'not paused'
 }
@@ -271,7 +267,7 @@ teardown() {
 	assert_output --partial '"code":-32601'
 	run ctl "$sock" '[{"jsonrpc":"2.0","id":1,"method":"monitor.info"}]'
 	assert_output --partial '"code":-32600'
-	run timeout 5 python3 -c '
+	run limit 5 python3 -c '
 import socket, sys
 s = socket.socket(socket.AF_UNIX)
 s.connect(sys.argv[1])
@@ -297,7 +293,7 @@ print(s.recv(4096).decode())' "$sock"
 		cookie_huge hypercall_0 in_byte in_long out_4ff out_509 \
 		out_byte out_word puts_end puts_huge puts_wrap ring_kick \
 		triple_fault walltime_end net_nodev block_nodev; do
-		run timeout 30 "$san" --mem=4 "$SKIFF_GUESTS/hostile.hvt" "$c"
+		run limit 30 "$san" --mem=4 "$SKIFF_GUESTS/hostile.hvt" "$c"
 		[ "$status" -eq 1 ] || fail "case $c: exit $status: $output"
 		if grep -qE 'AddressSanitizer|runtime error|LeakSanitizer' <<<"$output"; then
 			fail "case $c: sanitizer finding: $output"
@@ -315,7 +311,7 @@ print(s.recv(4096).decode())' "$sock"
 		"$SKIFF_GUESTS/spin.hvt" >"$out" 2>&1 &
 	MON_PID=$!
 	wait_for_socket "$sock"
-	for i in $(seq 50); do grep -q '^spin$' "$out" && break; sleep 0.1; done
+	wait_until 5 grep -q '^spin$' "$out"
 	run ctl "$sock" '{"jsonrpc":"2.0","id":1,"method":"monitor.pause"}'
 	assert_output '{"jsonrpc":"2.0","id":1,"result":{"state":"paused"}}'
 	# Paused means off the CPU: the monitor's threads sleep.
@@ -326,7 +322,7 @@ print(s.recv(4096).decode())' "$sock"
 	assert_output --partial '"state":"running"'
 	kill -TERM "$MON_PID"
 	local rc=0
-	timeout 10 tail --pid="$MON_PID" -f /dev/null || fail "SIGTERM did not stop a spinning guest"
+	limit 10 tail --pid="$MON_PID" -f /dev/null || fail "SIGTERM did not stop a spinning guest"
 	wait "$MON_PID" || rc=$?
 	MON_PID=
 	assert_equal "$rc" 1

@@ -28,17 +28,16 @@ teardown() {
 start_guest() {
 	OUT=$BATS_TEST_TMPDIR/out
 	ERR=$BATS_TEST_TMPDIR/err
-	ip netns exec "$NS" timeout --kill-after=5 60 "$MONITOR" --mem=8 \
-		--net:service0=tap0 "$@" >"$OUT" 2>"$ERR" &
+	ip netns exec "$NS" timeout --kill-after="$(scaled 5)" "$(scaled 60)" \
+		"$MONITOR" --mem=8 --net:service0=tap0 "$@" >"$OUT" 2>"$ERR" &
 	MON_PID=$!
-	local i
-	for i in $(seq 100); do
-		[ -s "$OUT" ] && return 0
-		kill -0 "$MON_PID" 2>/dev/null || break
-		sleep 0.1
-	done
+	wait_until 10 started_or_gone && [ -s "$OUT" ] && return 0
 	echo "guest did not start; stderr: $(cat "$ERR")" >&2
 	return 1
+}
+
+started_or_gone() {
+	[ -s "$OUT" ] || ! kill -0 "$MON_PID" 2>/dev/null
 }
 
 # wait_guest: wait for the background monitor; its status in GUEST_STATUS.
@@ -51,14 +50,14 @@ wait_guest() {
 @test "net: ping from the host gets echo replies; ARP gives the guest's MAC" {
 	start_guest --net-mac:service0=02:00:5e:10:00:01 -- \
 		"$SKIFF_GUESTS/net.hvt" "$GUEST_IP" 4
-	run ip netns exec "$NS" ping -c 3 -i 0.3 -W 2 "$GUEST_IP"
+	run ip netns exec "$NS" ping -c 3 -i 0.3 -W "$(scaled 2)" "$GUEST_IP"
 	assert_success
 	assert_output --partial "3 packets transmitted, 3 received"
 	# While the guest runs, the host's neighbour entry is its ARP reply.
 	run ip -n "$NS" neigh show "$GUEST_IP"
 	assert_output --partial "lladdr 02:00:5e:10:00:01"
 	# The fourth reply ends the guest with status 0.
-	run ip netns exec "$NS" ping -c 1 -W 2 "$GUEST_IP"
+	run ip netns exec "$NS" ping -c 1 -W "$(scaled 2)" "$GUEST_IP"
 	assert_success
 	wait_guest
 	assert_equal "$GUEST_STATUS" 0
@@ -74,7 +73,7 @@ net: echo reply to $HOST_IP seq 1"
 	start_guest --net-mac:service0=02:00:5e:10:00:02 -- \
 		"$SKIFF_GUESTS/net.hvt" "$GUEST_IP" 2
 	# 1400 bytes of payload, a pattern ping checks in each reply.
-	run ip netns exec "$NS" ping -c 2 -i 0.3 -W 2 -s 1400 -p 5a17 \
+	run ip netns exec "$NS" ping -c 2 -i 0.3 -W "$(scaled 2)" -s 1400 -p 5a17 \
 		"$GUEST_IP"
 	assert_success
 	assert_output --partial "2 packets transmitted, 2 received"
@@ -86,7 +85,7 @@ net: echo reply to $HOST_IP seq 1"
 @test "net: without --net-mac the MAC is unicast and locally administered" {
 	local mac first
 	start_guest -- "$SKIFF_GUESTS/net.hvt" "$GUEST_IP" 1
-	run ip netns exec "$NS" ping -c 1 -W 2 "$GUEST_IP"
+	run ip netns exec "$NS" ping -c 1 -W "$(scaled 2)" "$GUEST_IP"
 	assert_success
 	wait_guest
 	assert_equal "$GUEST_STATUS" 0
@@ -106,14 +105,14 @@ net: echo reply to $HOST_IP seq 1"
 	assert_failure
 	run ip -n "$NS" neigh show "$SUBNET.3"
 	refute_output --partial "lladdr"
-	run ip netns exec "$NS" ping -c 1 -W 2 "$GUEST_IP"
+	run ip netns exec "$NS" ping -c 1 -W "$(scaled 2)" "$GUEST_IP"
 	assert_success
 	wait_guest
 	assert_equal "$GUEST_STATUS" 0
 }
 
 @test "net: a bad IP argument prints usage and exits 2" {
-	run ip netns exec "$NS" timeout 30 "$MONITOR" --mem=8 \
+	run ip netns exec "$NS" timeout "$(scaled 30)" "$MONITOR" --mem=8 \
 		--net:service0=tap0 "$SKIFF_GUESTS/net.hvt" 10.0.0.256
 	assert_equal "$status" 2
 	assert_output --partial "usage: net IP [COUNT]"

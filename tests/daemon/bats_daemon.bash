@@ -24,20 +24,6 @@ skiffd_paths() {
 	export SKIFF_SOCKET=$SOCK
 }
 
-# wait_until SECONDS CMD...: poll CMD every 50 ms until it succeeds.
-wait_until() {
-	local limit=$1 end
-	shift
-	end=$(($(date +%s%N) + limit * 1000000000))
-	until "$@"; do
-		if [ "$(date +%s%N)" -gt "$end" ]; then
-			echo "wait_until: timed out after ${limit}s: $*" >&2
-			return 1
-		fi
-		sleep 0.05
-	done
-}
-
 # start_skiffd [ARGS...]: a foreground skiffd in the background.
 start_skiffd() {
 	skiffd_paths
@@ -63,13 +49,22 @@ ctl_quiet() {
 
 # ctl ARGS...: skiffctl against this test's daemon, bounded in time.
 ctl() {
-	timeout --kill-after=5 "${SKIFF_TIMEOUT:-30}" "$SKIFFCTL" \
-		--socket "$SOCK" "$@"
+	limit "${SKIFF_TIMEOUT:-30}" "$SKIFFCTL" --socket "$SOCK" "$@"
 }
 
 # vm_field NAME FIELD: one field of vm.info (jq path without the dot).
 vm_field() {
 	ctl --json info "$1" | jq -r ".$2"
+}
+
+# ticks NAME: how many ticks the counter guest NAME has logged.
+ticks() {
+	ctl logs "$1" | grep -c tick || true
+}
+
+# ticks_at_least NAME N
+ticks_at_least() {
+	[ "$(ticks "$1")" -ge "$2" ]
 }
 
 vm_state_is() {
