@@ -47,6 +47,21 @@ kvm answers"
 	[ ! -e "/tmp/lab-test.$$" ]
 }
 
+@test "lab: a fresh cache is built from Debian's packages, anywhere (here under /tmp)" {
+	local dir=$BATS_TEST_TMPDIR/lab
+	SKIFF_LAB_DIR=$dir run --separate-stderr "$LAB" -- bash -c 'echo ran'
+	assert_success
+	assert_output ran
+	[[ "$stderr" == *"lab: building the initramfs"* ]]
+	run bash -c "cd '$dir' && ls -d vmlinux-*-amd64 initramfs-*.cpio.gz run.* last"
+	assert_success
+	assert_equal "${#lines[@]}" 4
+	# A second run takes the cache as it is.
+	SKIFF_LAB_DIR=$dir run --separate-stderr "$LAB" -- true
+	assert_success
+	[[ "$stderr" != *"building"* ]]
+}
+
 @test "lab: --npt 0 gives kvm_amd with shadow paging, the default nested paging" {
 	run "$LAB" --quiet -- cat /sys/module/kvm_amd/parameters/npt
 	assert_success
