@@ -11,6 +11,7 @@
 #   make check-bats   Bats suites (real monitor, real guests) on this host
 #   make check-lab    the Bats suites that need a VM device, in the lab
 #   make check-mmu    MMU core property and directed tests
+#   make check-kmod   skiff.ko: style, the raw-ioctl suite in the lab
 #   make bench        benchmarks (bench/), never part of check
 
 .SUFFIXES:
@@ -61,7 +62,7 @@ all: build-all
 # Every component's fragment: <dir>/<name>.mk and tests/<suite>/<name>.mk.
 include $(sort $(wildcard */*.mk tests/*/*.mk))
 
-.PHONY: build-all deps check check-unit check-mmu check-fuzz check-bats check-lab \
+.PHONY: build-all deps check check-unit check-mmu check-fuzz check-kmod check-bats check-lab \
 	check-bats-host check-bats-host-vm check-bats-lab demo demo-monitor clean install
 
 build-all: $(ALL_TARGETS)
@@ -78,7 +79,7 @@ check: deps
 	@$(MAKE) --no-print-directory build-all
 	@# Every suite runs even when an earlier one fails; check fails if any did.
 	@place=$$($(TOP)/scripts/vm-place) || exit 1; \
-	rc=0; for suite in check-unit check-mmu check-fuzz check-bats-host \
+	rc=0; for suite in check-unit check-mmu check-fuzz check-kmod check-bats-host \
 		check-bats-$$place; do \
 		t0=$$(date +%s%N); \
 		$(MAKE) --no-print-directory $$suite || { rc=1; \

@@ -94,6 +94,9 @@ kvm answers"
 	assert_equal "$stderr" "lab: --npt takes 0 or 1, not '2'"
 	run --separate-stderr "$LAB" --shell -- true
 	assert_equal "$status" 125
+	run --separate-stderr "$LAB" --module /nonexistent/x.ko -- true
+	assert_equal "$status" 125
+	assert_equal "$stderr" "lab: --module /nonexistent/x.ko: no such file"
 	run "$LAB"
 	assert_equal "$status" 2
 	assert_output --partial "usage: scripts/lab"

@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /dev/skiff: the system ioctls of KVM's ABI that skiff implements.
+ * Everything else is -ENOTTY, as on /dev/kvm for an unknown ioctl.
+ */
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+
+#include "skiff.h"
+
+/*
+ * KVM_CHECK_EXTENSION: true answers for exactly what is implemented, so
+ * a monitor that probes before use takes the right path.
+ */
+long skiff_check_extension(unsigned long cap)
+{
+	switch (cap) {
+	case KVM_CAP_USER_MEMORY:
+	case KVM_CAP_READONLY_MEM:
+	case KVM_CAP_CHECK_EXTENSION_VM:
+		return 1;
+	case KVM_CAP_NR_MEMSLOTS:
+		return SKIFF_MAX_SLOTS;
+	default:
+		return 0;
+	}
+}
+
+static long skiff_dev_ioctl(struct file *file, unsigned int cmd,
+			    unsigned long arg)
+{
+	switch (cmd) {
+	case KVM_GET_API_VERSION:
+		return arg ? -EINVAL : KVM_API_VERSION;
+	case KVM_CHECK_EXTENSION:
+		return skiff_check_extension(arg);
+	case KVM_CREATE_VM:
+		return skiff_vm_create(arg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static const struct file_operations skiff_dev_fops = {
+	.owner = THIS_MODULE,
+	.unlocked_ioctl = skiff_dev_ioctl,
+	.llseek = noop_llseek,
+};
+
+static struct miscdevice skiff_misc = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "skiff",
+	.fops = &skiff_dev_fops,
+};
+
+int skiff_dev_register(void)
+{
+	return misc_register(&skiff_misc);
+}
+
+void skiff_dev_unregister(void)
+{
+	misc_deregister(&skiff_misc);
+}

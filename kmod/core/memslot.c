@@ -1,0 +1,201 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KVM_SET_USER_MEMORY_REGION: create, move, change the flags of and
+ * delete memslots, with KVM's checks and errnos (virt/kvm/kvm_main.c,
+ * __kvm_set_memory_region), so a monitor sees the same answers on
+ * /dev/kvm and /dev/skiff.
+ *
+ * Where skiff differs from KVM: a slot's pages are pinned when the slot
+ * is created (FOLL_LONGTERM, charged to the creator's locked_vm) and
+ * released when it is deleted or the VM is closed. KVM instead faults
+ * pages in on demand and follows the host through MMU notifiers; a
+ * unikernel's memory is small and all of it is used, and pinning keeps
+ * the run loop free of page faults and notifiers.
+ */
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "skiff.h"
+
+#define SKIFF_MEM_FLAGS	(KVM_MEM_LOG_DIRTY_PAGES | KVM_MEM_READONLY)
+
+/* The checks KVM makes before it looks at the existing slots. */
+static int skiff_memslot_check(const struct kvm_userspace_memory_region *mem)
+{
+	if (mem->flags & ~SKIFF_MEM_FLAGS)
+		return -EINVAL;
+	if (mem->memory_size & (PAGE_SIZE - 1))
+		return -EINVAL;
+	if (mem->guest_phys_addr & (PAGE_SIZE - 1))
+		return -EINVAL;
+	if ((mem->userspace_addr & (PAGE_SIZE - 1)) ||
+	    mem->userspace_addr != untagged_addr(mem->userspace_addr) ||
+	    !access_ok((void __user *)(unsigned long)mem->userspace_addr,
+		       mem->memory_size))
+		return -EINVAL;
+	/* Address space 1 (SMM) and ids past ours do not exist here. */
+	if ((mem->slot >> 16) || (u16)mem->slot >= SKIFF_MAX_SLOTS)
+		return -EINVAL;
+	if (mem->guest_phys_addr + mem->memory_size < mem->guest_phys_addr)
+		return -EINVAL;
+	if ((mem->memory_size >> PAGE_SHIFT) > SKIFF_SLOT_MAX_PAGES)
+		return -EINVAL;
+	return 0;
+}
+
+static bool skiff_memslot_overlaps(struct skiff_vm *vm, u32 id, u64 base,
+				   u64 npages)
+{
+	struct skiff_memslot *s;
+	u32 i;
+
+	for (i = 0; i < SKIFF_MAX_SLOTS; i++) {
+		s = vm->slots[i];
+		if (!s || i == id)
+			continue;
+		if (base < s->base_gfn + s->npages && s->base_gfn < base + npages)
+			return true;
+	}
+	return false;
+}
+
+static void skiff_memslot_unpin(struct skiff_vm *vm, struct skiff_memslot *s,
+				u64 pinned)
+{
+	/* The guest wrote through the MMU: the kernel must see it dirty. */
+	unpin_user_pages_dirty_lock(s->pages, pinned,
+				    !(s->flags & KVM_MEM_READONLY));
+	account_locked_vm(vm->mm, s->npages, false);
+	vm->pinned_pages -= s->npages;
+}
+
+/*
+ * skiff_memslot_pin - pin every page of s from the caller's mapping.
+ * Read-only slots are pinned for reading only: the monitor may map
+ * them read-only. Returns 0 or a negative errno with nothing pinned.
+ */
+static int skiff_memslot_pin(struct skiff_vm *vm, struct skiff_memslot *s)
+{
+	unsigned int gup = FOLL_LONGTERM;
+	u64 done = 0;
+	long n;
+	int r;
+
+	if (!(s->flags & KVM_MEM_READONLY))
+		gup |= FOLL_WRITE;
+	s->pages = kvmalloc_array(s->npages, sizeof(*s->pages),
+				  GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	if (!s->pages)
+		return -ENOMEM;
+	r = account_locked_vm(vm->mm, s->npages, true);
+	if (r)
+		goto err_free;
+	vm->pinned_pages += s->npages;
+	while (done < s->npages) {
+		n = pin_user_pages_fast(s->userspace_addr + (done << PAGE_SHIFT),
+					min_t(u64, s->npages - done, 1 << 16),
+					gup, s->pages + done);
+		if (n <= 0) {
+			r = n ? n : -EFAULT;
+			goto err_unpin;
+		}
+		done += n;
+		cond_resched();
+	}
+	return 0;
+
+err_unpin:
+	skiff_memslot_unpin(vm, s, done);
+err_free:
+	kvfree(s->pages);
+	s->pages = NULL;
+	return r;
+}
+
+static void skiff_memslot_free(struct skiff_vm *vm, struct skiff_memslot *s)
+{
+	skiff_memslot_unpin(vm, s, s->npages);
+	kvfree(s->pages);
+	kfree(s);
+}
+
+static int skiff_memslot_create(struct skiff_vm *vm, u32 id,
+				const struct kvm_userspace_memory_region *mem)
+{
+	struct skiff_memslot *s;
+	int r;
+
+	s = kzalloc(sizeof(*s), GFP_KERNEL_ACCOUNT);
+	if (!s)
+		return -ENOMEM;
+	s->id = id;
+	s->flags = mem->flags;
+	s->base_gfn = mem->guest_phys_addr >> PAGE_SHIFT;
+	s->npages = mem->memory_size >> PAGE_SHIFT;
+	s->userspace_addr = mem->userspace_addr;
+	r = skiff_memslot_pin(vm, s);
+	if (r) {
+		kfree(s);
+		return r;
+	}
+	vm->slots[id] = s;
+	return 0;
+}
+
+/*
+ * skiff_memslot_set - KVM_SET_USER_MEMORY_REGION under vm->lock.
+ * Size 0 deletes; an existing slot may move (new guest address) or
+ * change its dirty-logging flag, never its size, user address or
+ * read-only flag. Returns 0 or KVM's errno for the same request.
+ */
+int skiff_memslot_set(struct skiff_vm *vm,
+		      const struct kvm_userspace_memory_region *mem)
+{
+	u64 base = mem->guest_phys_addr >> PAGE_SHIFT;
+	u64 npages = mem->memory_size >> PAGE_SHIFT;
+	u32 id = (u16)mem->slot;
+	struct skiff_memslot *old;
+	int r;
+
+	r = skiff_memslot_check(mem);
+	if (r)
+		return r;
+	old = vm->slots[id];
+	if (!npages) {
+		if (!old)
+			return -EINVAL;
+		vm->slots[id] = NULL;
+		skiff_memslot_free(vm, old);
+		return 0;
+	}
+	if (old && (mem->userspace_addr != old->userspace_addr ||
+		    npages != old->npages ||
+		    ((mem->flags ^ old->flags) & KVM_MEM_READONLY)))
+		return -EINVAL;
+	if (old && base == old->base_gfn) {
+		old->flags = mem->flags;
+		return 0;
+	}
+	if (skiff_memslot_overlaps(vm, id, base, npages))
+		return -EEXIST;
+	if (old) {
+		old->base_gfn = base;
+		old->flags = mem->flags;
+		return 0;
+	}
+	return skiff_memslot_create(vm, id, mem);
+}
+
+/* VM close: every slot goes, and with it every pin. */
+void skiff_memslots_free(struct skiff_vm *vm)
+{
+	u32 i;
+
+	for (i = 0; i < SKIFF_MAX_SLOTS; i++) {
+		if (vm->slots[i]) {
+			skiff_memslot_free(vm, vm->slots[i]);
+			vm->slots[i] = NULL;
+		}
+	}
+}

@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KVM_CREATE_VM and the VM file descriptor. One VM per fd; the fd's
+ * release frees everything the VM holds, so a killed process leaves
+ * nothing pinned behind.
+ */
+#include <linux/anon_inodes.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "skiff.h"
+
+static int skiff_vm_release(struct inode *inode, struct file *file)
+{
+	struct skiff_vm *vm = file->private_data;
+
+	skiff_memslots_free(vm);
+	mmdrop(vm->mm);
+	kfree(vm);
+	return 0;
+}
+
+static long skiff_vm_set_memory(struct skiff_vm *vm, void __user *argp)
+{
+	struct kvm_userspace_memory_region mem;
+	long r;
+
+	if (copy_from_user(&mem, argp, sizeof(mem)))
+		return -EFAULT;
+	mutex_lock(&vm->lock);
+	r = skiff_memslot_set(vm, &mem);
+	mutex_unlock(&vm->lock);
+	return r;
+}
+
+static long skiff_vm_ioctl(struct file *file, unsigned int cmd,
+			   unsigned long arg)
+{
+	struct skiff_vm *vm = file->private_data;
+
+	/* As KVM: a VM is used only from the process that made it. */
+	if (vm->mm != current->mm)
+		return -EIO;
+	switch (cmd) {
+	case KVM_SET_USER_MEMORY_REGION:
+		return skiff_vm_set_memory(vm, (void __user *)arg);
+	case KVM_CHECK_EXTENSION:
+		return skiff_check_extension(arg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static const struct file_operations skiff_vm_fops = {
+	.owner = THIS_MODULE,
+	.release = skiff_vm_release,
+	.unlocked_ioctl = skiff_vm_ioctl,
+	.llseek = noop_llseek,
+};
+
+/*
+ * skiff_vm_create - KVM_CREATE_VM: type 0 (the default machine type) is
+ * the only one. Returns the new VM's fd or a negative errno.
+ */
+int skiff_vm_create(unsigned long type)
+{
+	struct skiff_vm *vm;
+	int fd;
+
+	if (type)
+		return -EINVAL;
+	vm = kzalloc(sizeof(*vm), GFP_KERNEL_ACCOUNT);
+	if (!vm)
+		return -ENOMEM;
+	mutex_init(&vm->lock);
+	mmgrab(current->mm);
+	vm->mm = current->mm;
+	fd = anon_inode_getfd("skiff-vm", &skiff_vm_fops, vm,
+			      O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		mmdrop(vm->mm);
+		kfree(vm);
+	}
+	return fd;
+}
