@@ -95,8 +95,18 @@ kvm answers"
 	run --separate-stderr "$LAB" --npt 2 -- true
 	assert_equal "$status" 125
 	assert_equal "$stderr" "lab: --npt takes 0 or 1, not '2'"
+	run --separate-stderr "$LAB" --timeout 10s -- true
+	assert_equal "$status" 125
+	assert_equal "$stderr" "lab: --timeout takes seconds, not '10s'"
+	run --separate-stderr "$LAB" --smp 0 -- true
+	assert_equal "$status" 125
+	assert_equal "$stderr" "lab: --smp takes a CPU count, not '0'"
+	run --separate-stderr "$LAB" --mem 3G -- true
+	assert_equal "$status" 125
+	assert_equal "$stderr" "lab: --mem takes MiB, not '3G'"
 	run --separate-stderr "$LAB" --shell -- true
 	assert_equal "$status" 125
+	assert_equal "$stderr" "lab: --shell takes no command"
 	run --separate-stderr "$LAB" --module /nonexistent/x.ko -- true
 	assert_equal "$status" 125
 	assert_equal "$stderr" "lab: --module /nonexistent/x.ko: no such file"
