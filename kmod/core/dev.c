@@ -19,9 +19,16 @@ long skiff_check_extension(unsigned long cap)
 	case KVM_CAP_USER_MEMORY:
 	case KVM_CAP_READONLY_MEM:
 	case KVM_CAP_CHECK_EXTENSION_VM:
+	case KVM_CAP_EXT_CPUID:
+	case KVM_CAP_GET_TSC_KHZ:
+	case KVM_CAP_IMMEDIATE_EXIT:
 		return 1;
 	case KVM_CAP_NR_MEMSLOTS:
 		return SKIFF_MAX_SLOTS;
+	case KVM_CAP_NR_VCPUS:
+	case KVM_CAP_MAX_VCPUS:
+	case KVM_CAP_MAX_VCPU_ID:
+		return 1;
 	default:
 		return 0;
 	}
@@ -37,6 +44,10 @@ static long skiff_dev_ioctl(struct file *file, unsigned int cmd,
 		return skiff_check_extension(arg);
 	case KVM_CREATE_VM:
 		return skiff_vm_create(arg);
+	case KVM_GET_VCPU_MMAP_SIZE:
+		return arg ? -EINVAL : SKIFF_RUN_SIZE;
+	case KVM_GET_SUPPORTED_CPUID:
+		return skiff_get_supported_cpuid((void __user *)arg);
 	default:
 		return -ENOTTY;
 	}

@@ -6,15 +6,29 @@
 #include <linux/module.h>
 
 #include "skiff.h"
+#include "../svm/svm.h"
 
+const struct skiff_arch_ops *skiff_arch;
+
+/* The vendor backend must work before /dev/skiff appears. */
 static int __init skiff_init(void)
 {
-	return skiff_dev_register();
+	const struct skiff_arch_ops *ops = skiff_svm_init();
+	int r;
+
+	if (IS_ERR(ops))
+		return PTR_ERR(ops);
+	skiff_arch = ops;
+	r = skiff_dev_register();
+	if (r)
+		skiff_svm_exit();
+	return r;
 }
 
 static void __exit skiff_exit(void)
 {
 	skiff_dev_unregister();
+	skiff_svm_exit();
 }
 
 module_init(skiff_init);

@@ -113,8 +113,56 @@ err_free:
 	return r;
 }
 
+/*
+ * The MMU forgets a slot's old place before it moves or goes: its
+ * dirty log is kept by gfn, and its sptes point at the slot's pages.
+ */
+static void skiff_memslot_unmap(struct skiff_vm *vm, struct skiff_memslot *s)
+{
+	if (!vm->mmu)
+		return;
+	if (s->flags & KVM_MEM_LOG_DIRTY_PAGES)
+		mmu_dirty_log_disable(vm->mmu, s->id);
+	mmu_zap_gfn_range(vm->mmu, s->base_gfn, s->base_gfn + s->npages);
+}
+
+/* Dirty logging follows the slot's flag (KVM_MEM_LOG_DIRTY_PAGES). */
+static int skiff_memslot_log(struct skiff_vm *vm, struct skiff_memslot *s,
+			     u32 old_flags)
+{
+	bool was = old_flags & KVM_MEM_LOG_DIRTY_PAGES;
+	bool now = s->flags & KVM_MEM_LOG_DIRTY_PAGES;
+
+	if (!vm->mmu || was == now)
+		return 0;
+	if (!now) {
+		mmu_dirty_log_disable(vm->mmu, s->id);
+		return 0;
+	}
+	if (mmu_dirty_log_enable(vm->mmu, s->id, s->base_gfn, s->npages)) {
+		s->flags = old_flags;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* The slot holding gfn, or NULL (an MMIO hole). Under vm->lock. */
+struct skiff_memslot *skiff_memslot_of_gfn(struct skiff_vm *vm, u64 gfn)
+{
+	struct skiff_memslot *s;
+	u32 i;
+
+	for (i = 0; i < SKIFF_MAX_SLOTS; i++) {
+		s = vm->slots[i];
+		if (s && gfn >= s->base_gfn && gfn - s->base_gfn < s->npages)
+			return s;
+	}
+	return NULL;
+}
+
 static void skiff_memslot_free(struct skiff_vm *vm, struct skiff_memslot *s)
 {
+	skiff_memslot_unmap(vm, s);
 	skiff_memslot_unpin(vm, s, s->npages);
 	kvfree(s->pages);
 	kfree(s);
@@ -140,7 +188,12 @@ static int skiff_memslot_create(struct skiff_vm *vm, u32 id,
 		return r;
 	}
 	vm->slots[id] = s;
-	return 0;
+	r = skiff_memslot_log(vm, s, 0);
+	if (r) {
+		vm->slots[id] = NULL;
+		skiff_memslot_free(vm, s);
+	}
+	return r;
 }
 
 /*
@@ -156,6 +209,7 @@ int skiff_memslot_set(struct skiff_vm *vm,
 	u64 npages = mem->memory_size >> PAGE_SHIFT;
 	u32 id = (u16)mem->slot;
 	struct skiff_memslot *old;
+	u32 old_flags;
 	int r;
 
 	r = skiff_memslot_check(mem);
@@ -174,15 +228,17 @@ int skiff_memslot_set(struct skiff_vm *vm,
 		    ((mem->flags ^ old->flags) & KVM_MEM_READONLY)))
 		return -EINVAL;
 	if (old && base == old->base_gfn) {
+		old_flags = old->flags;
 		old->flags = mem->flags;
-		return 0;
+		return skiff_memslot_log(vm, old, old_flags);
 	}
 	if (skiff_memslot_overlaps(vm, id, base, npages))
 		return -EEXIST;
 	if (old) {
+		skiff_memslot_unmap(vm, old);
 		old->base_gfn = base;
 		old->flags = mem->flags;
-		return 0;
+		return skiff_memslot_log(vm, old, 0);
 	}
 	return skiff_memslot_create(vm, id, mem);
 }

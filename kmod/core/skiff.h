@@ -8,10 +8,15 @@
 #ifndef SKIFF_CORE_H
 #define SKIFF_CORE_H
 
+#include <linux/kref.h>
 #include <linux/kvm.h>
 #include <linux/mm_types.h>
 #include <linux/mutex.h>
 #include <linux/types.h>
+#include <asm/fpu/api.h>
+#include <asm/fpu/types.h>
+
+#include "../mmu/mmu.h"
 
 /*
  * Slots a VM may have. KVM allows 32764 in address space 0; a unikernel
@@ -36,12 +41,77 @@ struct skiff_memslot {
 	struct page **pages;
 };
 
+struct skiff_vcpu;
+
 struct skiff_vm {
-	struct mutex lock;		/* slots */
+	struct mutex lock;		/* slots, mmu, vcpu creation */
 	struct mm_struct *mm;		/* the creator's: ioctls come from it */
 	struct skiff_memslot *slots[SKIFF_MAX_SLOTS];
 	u64 pinned_pages;		/* charged to the creator's locked_vm */
+	struct mmu *mmu;		/* guest memory as the hardware sees it */
+	bool mmu_flush;			/* the MMU dropped mappings: flush TLB */
+	struct skiff_vcpu *vcpu;	/* one per VM for now */
+	bool vcpu_made;			/* ids are never reused, as KVM */
+	struct kref ref;		/* the VM fd and the vCPU fd */
 };
+
+/* GPRs in KVM's order (VCPU_REGS_RAX...): the vmrun code relies on it. */
+enum skiff_reg {
+	SKIFF_RAX, SKIFF_RCX, SKIFF_RDX, SKIFF_RBX,
+	SKIFF_RSP, SKIFF_RBP, SKIFF_RSI, SKIFF_RDI,
+	SKIFF_R8, SKIFF_R9, SKIFF_R10, SKIFF_R11,
+	SKIFF_R12, SKIFF_R13, SKIFF_R14, SKIFF_R15,
+	SKIFF_NR_GPRS,
+};
+
+/* The CPUID table a monitor gave with KVM_SET_CPUID2. */
+#define SKIFF_MAX_CPUID	80
+
+/*
+ * A port-I/O exit userspace has not yet completed. As KVM, RIP stays
+ * on the IN or OUT until the next KVM_RUN, which moves it past and,
+ * for IN, loads the value userspace left in the run page.
+ */
+struct skiff_pending_io {
+	bool pending;
+	bool in;
+	u8 size;
+	u64 next_rip;
+};
+
+struct skiff_vcpu {
+	struct skiff_vm *vm;
+	struct mutex lock;		/* one vCPU ioctl at a time */
+	struct kvm_run *run;		/* the page userspace maps */
+	struct fpu_guest fpu;		/* the guest's FPU/XSAVE state */
+	u64 gprs[SKIFF_NR_GPRS];	/* RAX and RSP live in the VMCB */
+	struct skiff_pending_io pio;
+	u32 cpuid_nent;
+	struct kvm_cpuid_entry2 *cpuid;
+	u64 tsc_offset;
+	void *arch;			/* the vendor's state (kmod/svm) */
+};
+
+/*
+ * What a vendor backend (kmod/svm; kmod/vmx follows) offers the core.
+ * run enters the guest once and handles the exit: it returns 1 to go
+ * on in the kernel, 0 with kvm_run filled for userspace, or -errno.
+ */
+struct skiff_arch_ops {
+	const char *name;
+	int (*vcpu_init)(struct skiff_vcpu *v);
+	void (*vcpu_free)(struct skiff_vcpu *v);
+	int (*run)(struct skiff_vcpu *v);
+	void (*get_regs)(struct skiff_vcpu *v, struct kvm_regs *regs);
+	void (*set_regs)(struct skiff_vcpu *v, const struct kvm_regs *regs);
+	void (*get_sregs)(struct skiff_vcpu *v, struct kvm_sregs *sregs);
+	int (*set_sregs)(struct skiff_vcpu *v, const struct kvm_sregs *sregs);
+	void (*mmu_flush)(struct skiff_vcpu *v);
+	enum mmu_kind mmu_kind;
+};
+
+/* The backend picked at load time (main.c). */
+extern const struct skiff_arch_ops *skiff_arch;
 
 /* dev.c: /dev/skiff and its ioctls. */
 int skiff_dev_register(void);
@@ -50,6 +120,26 @@ long skiff_check_extension(unsigned long cap);
 
 /* vm.c: KVM_CREATE_VM and the VM fd. */
 int skiff_vm_create(unsigned long type);
+void skiff_vm_put(struct skiff_vm *vm);
+struct skiff_memslot *skiff_memslot_of_gfn(struct skiff_vm *vm, u64 gfn);
+
+/* vcpu.c: KVM_CREATE_VCPU and the vCPU fd. */
+#define SKIFF_RUN_SIZE		PAGE_SIZE
+/* Port-I/O data sits in the run page, past struct kvm_run. */
+#define SKIFF_PIO_OFFSET	ALIGN(sizeof(struct kvm_run), 64)
+int skiff_vcpu_create(struct skiff_vm *vm, unsigned long id);
+
+/* vcpu_run.c: KVM_RUN. */
+long skiff_vcpu_run(struct skiff_vcpu *v);
+
+/* cpuid.c: the CPUID the guest sees. */
+int skiff_get_supported_cpuid(struct kvm_cpuid2 __user *uc);
+int skiff_set_cpuid2(struct skiff_vcpu *v, struct kvm_cpuid2 __user *uc);
+void skiff_cpuid(struct skiff_vcpu *v, u32 fn, u32 idx, u32 out[4]);
+
+/* mmu_host.c: the MMU core over pinned memslots. */
+int skiff_mmu_create(struct skiff_vm *vm);
+int skiff_guest_read(struct skiff_vm *vm, u64 gpa, void *buf, u32 len);
 
 /* memslot.c: KVM_SET_USER_MEMORY_REGION and slot lifetime. */
 int skiff_memslot_set(struct skiff_vm *vm,

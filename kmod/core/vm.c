@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * KVM_CREATE_VM and the VM file descriptor. One VM per fd; the fd's
- * release frees everything the VM holds, so a killed process leaves
- * nothing pinned behind.
+ * KVM_CREATE_VM and the VM file descriptor. One VM per fd. The VM fd
+ * and its vCPU's fd each hold a reference; the last one to close frees
+ * everything the VM holds, so a killed process leaves nothing pinned.
  */
 #include <linux/anon_inodes.h>
 #include <linux/file.h>
@@ -13,13 +13,26 @@
 
 #include "skiff.h"
 
-static int skiff_vm_release(struct inode *inode, struct file *file)
+static void skiff_vm_free(struct kref *ref)
 {
-	struct skiff_vm *vm = file->private_data;
+	struct skiff_vm *vm = container_of(ref, struct skiff_vm, ref);
 
+	/* The MMU maps the slots' pages: it goes before they are unpinned. */
+	mmu_destroy(vm->mmu);
+	vm->mmu = NULL;
 	skiff_memslots_free(vm);
 	mmdrop(vm->mm);
 	kfree(vm);
+}
+
+void skiff_vm_put(struct skiff_vm *vm)
+{
+	kref_put(&vm->ref, skiff_vm_free);
+}
+
+static int skiff_vm_release(struct inode *inode, struct file *file)
+{
+	skiff_vm_put(file->private_data);
 	return 0;
 }
 
@@ -47,6 +60,8 @@ static long skiff_vm_ioctl(struct file *file, unsigned int cmd,
 	switch (cmd) {
 	case KVM_SET_USER_MEMORY_REGION:
 		return skiff_vm_set_memory(vm, (void __user *)arg);
+	case KVM_CREATE_VCPU:
+		return skiff_vcpu_create(vm, arg);
 	case KVM_CHECK_EXTENSION:
 		return skiff_check_extension(arg);
 	default:
@@ -76,13 +91,18 @@ int skiff_vm_create(unsigned long type)
 	if (!vm)
 		return -ENOMEM;
 	mutex_init(&vm->lock);
+	kref_init(&vm->ref);
 	mmgrab(current->mm);
 	vm->mm = current->mm;
+	fd = skiff_mmu_create(vm);
+	if (fd)
+		goto err;
 	fd = anon_inode_getfd("skiff-vm", &skiff_vm_fops, vm,
 			      O_RDWR | O_CLOEXEC);
-	if (fd < 0) {
-		mmdrop(vm->mm);
-		kfree(vm);
-	}
+	if (fd < 0)
+		goto err;
+	return fd;
+err:
+	skiff_vm_put(vm);
 	return fd;
 }

@@ -6,22 +6,24 @@
 # lab's /dev/kvm (kvm_amd) so the two are seen to agree.
 
 RAW_IOCTL := $(BUILD)/tests/kmod/raw_ioctl
+RAW_VCPU  := $(BUILD)/tests/kmod/raw_vcpu
 
-ALL_TARGETS += $(RAW_IOCTL)
+ALL_TARGETS += $(RAW_IOCTL) $(RAW_VCPU)
 
-$(RAW_IOCTL): tests/kmod/raw_ioctl.c tests/lib/test_harness.h
+$(BUILD)/tests/kmod/raw_%: tests/kmod/raw_%.c tests/kmod/raw.h \
+		tests/lib/test_harness.h
 	@mkdir -p $(@D)
 	$(CC) $(SAN_CFLAGS) -o $@ $<
 
 .PHONY: check-kmod kmod-style
 kmod-style:
 	@mkdir -p $(RESULTS)
-	@if $(TOP)/scripts/checkpatch kmod/core/*.c kmod/core/*.h; then \
+	@if $(TOP)/scripts/checkpatch kmod/core/*.[ch] kmod/svm/*.[chS]; then \
 		echo "ok - kmod-style: checkpatch"; echo "1 0 0" >>$(RESULTS)/kmod; \
 	else echo "not ok - kmod-style: checkpatch"; echo "0 1 0" >>$(RESULTS)/kmod; \
 		exit 1; fi
 
-check-kmod: kmod-style $(KMOD) $(RAW_IOCTL)
+check-kmod: kmod-style $(KMOD) $(RAW_IOCTL) $(RAW_VCPU)
 	@$(TOP)/scripts/lab --module $(KMOD) -- env SKIFF_RESULTS=$(RESULTS)/kmod \
-		$(TOP)/tests/kmod/lab-suite $(RAW_IOCTL) || { rc=$$?; \
+		$(TOP)/tests/kmod/lab-suite $(RAW_IOCTL) $(RAW_VCPU) || { rc=$$?; \
 		[ $$rc -lt 124 ] || echo "0 1 0" >>$(RESULTS)/kmod; exit $$rc; }

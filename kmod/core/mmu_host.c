@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The host side of the MMU core (struct mmu_host_ops): table pages
+ * from the page allocator, guest frames from the memslots' pinned
+ * pages. Every call comes with vm->lock held, so the slots cannot
+ * change under the MMU. x86-64 has no highmem: a pinned page is
+ * always in the direct map, and page_address() reaches it.
+ */
+#include <linux/io.h>
+#include <linux/mm.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+
+#include "skiff.h"
+
+static void *skiff_alloc_table(void *ctx, u64 *hpa)
+{
+	struct page *p = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+
+	if (!p)
+		return NULL;
+	*hpa = page_to_phys(p);
+	return page_address(p);
+}
+
+static void skiff_free_table(void *ctx, void *table, u64 hpa)
+{
+	free_page((unsigned long)table);
+}
+
+static void *skiff_zalloc(void *ctx, size_t size)
+{
+	return kvzalloc(size, GFP_KERNEL_ACCOUNT);
+}
+
+static void skiff_free(void *ctx, void *p)
+{
+	kvfree(p);
+}
+
+/*
+ * A 2 MiB mapping is allowed where the slot holds the whole aligned
+ * 2 MiB of guest frames and they sit on 512 contiguous, aligned host
+ * frames (a transparent huge page, or luck). 1 GiB is never used: a
+ * unikernel's memory is small, and the check would cost 256K lookups.
+ */
+static int skiff_large_level(struct skiff_memslot *s, u64 gfn)
+{
+	u64 first = gfn & ~511ULL, i, hfn;
+
+	if (first < s->base_gfn || first + 512 > s->base_gfn + s->npages)
+		return 1;
+	hfn = page_to_pfn(s->pages[first - s->base_gfn]);
+	if (hfn & 511)
+		return 1;
+	for (i = 1; i < 512; i++)
+		if (page_to_pfn(s->pages[first - s->base_gfn + i]) != hfn + i)
+			return 1;
+	return 2;
+}
+
+static int skiff_gfn_to_pfn(void *ctx, u64 gfn, struct mmu_pfn *pfn)
+{
+	struct skiff_memslot *s = skiff_memslot_of_gfn(ctx, gfn);
+
+	if (!s)
+		return -1;
+	pfn->hfn = page_to_pfn(s->pages[gfn - s->base_gfn]);
+	pfn->slot = s->id;
+	pfn->writable = !(s->flags & KVM_MEM_READONLY);
+	pfn->max_level = skiff_large_level(s, gfn);
+	return 0;
+}
+
+/* The direct-map address of gpa, if a slot holds it (and may be written). */
+static void *skiff_gpa_ptr(struct skiff_vm *vm, u64 gpa, bool write)
+{
+	u64 gfn = gpa >> PAGE_SHIFT;
+	struct skiff_memslot *s = skiff_memslot_of_gfn(vm, gfn);
+
+	if (!s || (write && (s->flags & KVM_MEM_READONLY)))
+		return NULL;
+	return page_address(s->pages[gfn - s->base_gfn]) +
+		offset_in_page(gpa);
+}
+
+static int skiff_guest_copy(struct skiff_vm *vm, u64 gpa, void *buf,
+			    u32 len, bool write)
+{
+	while (len) {
+		u32 n = min_t(u32, len, PAGE_SIZE - offset_in_page(gpa));
+		void *p = skiff_gpa_ptr(vm, gpa, write);
+
+		if (!p)
+			return -1;
+		if (write) {
+			memcpy(p, buf, n);
+			if (vm->mmu)
+				mmu_mark_dirty(vm->mmu, gpa >> PAGE_SHIFT);
+		} else {
+			memcpy(buf, p, n);
+		}
+		gpa += n;
+		buf += n;
+		len -= n;
+	}
+	return 0;
+}
+
+int skiff_guest_read(struct skiff_vm *vm, u64 gpa, void *buf, u32 len)
+{
+	return skiff_guest_copy(vm, gpa, buf, len, false);
+}
+
+static int skiff_read_guest(void *ctx, u64 gpa, void *buf, u32 len)
+{
+	return skiff_guest_copy(ctx, gpa, buf, len, false);
+}
+
+static int skiff_write_guest(void *ctx, u64 gpa, const void *buf, u32 len)
+{
+	return skiff_guest_copy(ctx, gpa, (void *)buf, len, true);
+}
+
+/* Guest page-table entries are naturally aligned: never across pages. */
+static int skiff_cmpxchg_guest(void *ctx, u64 gpa, u64 old, u64 new, u32 len)
+{
+	struct skiff_vm *vm = ctx;
+	void *p;
+	bool ok;
+
+	if ((len != 4 && len != 8) || (gpa & (len - 1)))
+		return -1;
+	p = skiff_gpa_ptr(vm, gpa, true);
+	if (!p)
+		return -1;
+	if (len == 8)
+		ok = try_cmpxchg((u64 *)p, &old, new);
+	else
+		ok = cmpxchg((u32 *)p, (u32)old, (u32)new) == (u32)old;
+	if (ok && vm->mmu)
+		mmu_mark_dirty(vm->mmu, gpa >> PAGE_SHIFT);
+	return ok ? 0 : 1;
+}
+
+/* Taken by the vCPU at its next entry (TLB_CONTROL on SVM). */
+static void skiff_flush_tlb(void *ctx)
+{
+	struct skiff_vm *vm = ctx;
+
+	vm->mmu_flush = true;
+}
+
+static void skiff_yield(void *ctx)
+{
+	cond_resched();
+}
+
+static const struct mmu_host_ops skiff_mmu_ops = {
+	.alloc_table = skiff_alloc_table,
+	.free_table = skiff_free_table,
+	.zalloc = skiff_zalloc,
+	.free = skiff_free,
+	.gfn_to_pfn = skiff_gfn_to_pfn,
+	.read_guest = skiff_read_guest,
+	.write_guest = skiff_write_guest,
+	.cmpxchg_guest = skiff_cmpxchg_guest,
+	.flush_tlb = skiff_flush_tlb,
+	.yield = skiff_yield,
+};
+
+/* skiff_mmu_create - the VM's MMU, of the kind the backend uses. */
+int skiff_mmu_create(struct skiff_vm *vm)
+{
+	struct mmu_config cfg = {
+		.kind = skiff_arch->mmu_kind,
+		.unsync = true,
+	};
+
+	vm->mmu = mmu_create(&skiff_mmu_ops, vm, &cfg);
+	return vm->mmu ? 0 : -ENOMEM;
+}

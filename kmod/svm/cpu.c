@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The per-CPU side of SVM: what the CPU offers, the host save areas,
+ * ASIDs, and the EFER.SVME / VM_HSAVE_PA handover around our VMRUN.
+ *
+ * Sharing the CPU with kvm_amd: both use EFER.SVME and VM_HSAVE_PA per
+ * CPU, and kvm_amd clears SVME when its last VM ends (6.1 enables SVM
+ * only while it has VMs). skiff owns neither: it sets SVME and its own
+ * host save area only for the span of one VMRUN, with interrupts off,
+ * and puts back what it found. KVM instead turns SVM on per CPU when
+ * its first VM is made and keeps it; that would leave kvm_amd's
+ * VM_HSAVE_PA pointing at our page, or clear SVME under its guests.
+ *
+ * ASIDs are per CPU, handed out in generations as KVM does. They are
+ * not coordinated with kvm_amd's: when SVME was already on at entry,
+ * another hypervisor is active on this CPU, and our entry flushes
+ * every ASID so no entry of theirs can serve our guest (see
+ * docs/kmod.md for the other direction).
+ */
+#include <linux/mm.h>
+#include <linux/percpu.h>
+#include <linux/slab.h>
+#include <asm/cpufeature.h>
+#include <asm/msr.h>
+
+#include "svm.h"
+
+struct svm_cpu {
+	struct page *hsave;	/* VM_HSAVE_PA while our guest runs */
+	struct page *host_save;	/* VMSAVE/VMLOAD area of the host */
+	u32 next_asid;
+	u64 asid_gen;
+};
+
+static DEFINE_PER_CPU(struct svm_cpu, svm_cpus);
+
+static void svm_cpu_free_pages(void)
+{
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		struct svm_cpu *sd = per_cpu_ptr(&svm_cpus, cpu);
+
+		if (sd->hsave)
+			__free_page(sd->hsave);
+		if (sd->host_save)
+			__free_page(sd->host_save);
+		sd->hsave = NULL;
+		sd->host_save = NULL;
+	}
+}
+
+int svm_cpu_init(void)
+{
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		struct svm_cpu *sd = per_cpu_ptr(&svm_cpus, cpu);
+		int node = cpu_to_node(cpu);
+
+		sd->hsave = alloc_pages_node(node, GFP_KERNEL | __GFP_ZERO, 0);
+		sd->host_save = alloc_pages_node(node, GFP_KERNEL | __GFP_ZERO,
+						 0);
+		if (!sd->hsave || !sd->host_save)
+			goto err;
+		/* The first entry on each CPU starts a generation. */
+		sd->next_asid = svm_caps.max_asid + 1;
+		sd->asid_gen = 1;
+	}
+	return 0;
+err:
+	svm_cpu_free_pages();
+	return -ENOMEM;
+}
+
+void svm_cpu_exit(void)
+{
+	svm_cpu_free_pages();
+}
+
+static void svm_tlb_flush(struct vmcb *vmcb, u8 how)
+{
+	if (how == TLB_CONTROL_FLUSH_ALL_ASID ||
+	    vmcb->control.tlb_ctl == TLB_CONTROL_DO_NOTHING)
+		vmcb->control.tlb_ctl = how;
+}
+
+/*
+ * svm_cpu_pre_run - with preemption off: make the vCPU's ASID valid on
+ * this CPU, and take a flush the MMU asked for.
+ */
+void svm_cpu_pre_run(struct skiff_vcpu *v)
+{
+	struct svm_cpu *sd = this_cpu_ptr(&svm_cpus);
+	struct svm_vcpu *s = to_svm(v);
+	int cpu = smp_processor_id();
+
+	if (s->last_cpu != cpu || s->asid_gen != sd->asid_gen) {
+		if (sd->next_asid > svm_caps.max_asid) {
+			sd->asid_gen++;
+			sd->next_asid = 1;
+			svm_tlb_flush(s->vmcb, TLB_CONTROL_FLUSH_ALL_ASID);
+		}
+		s->vmcb->control.asid = sd->next_asid++;
+		s->asid_gen = sd->asid_gen;
+		s->last_cpu = cpu;
+	}
+	if (v->vm->mmu_flush) {
+		v->vm->mmu_flush = false;
+		svm_tlb_flush(s->vmcb, svm_caps.flush_by_asid ?
+			      TLB_CONTROL_FLUSH_ASID :
+			      TLB_CONTROL_FLUSH_ALL_ASID);
+	}
+}
+
+/*
+ * svm_cpu_run - with interrupts off: borrow SVM on this CPU for one
+ * VMRUN and hand it back as found.
+ */
+void svm_cpu_run(struct skiff_vcpu *v)
+{
+	struct svm_cpu *sd = this_cpu_ptr(&svm_cpus);
+	struct svm_vcpu *s = to_svm(v);
+	u64 efer, hsave;
+	bool foreign;
+
+	rdmsrl(MSR_EFER, efer);
+	rdmsrl(MSR_VM_HSAVE_PA, hsave);
+	foreign = efer & EFER_SVME;
+	if (foreign)
+		svm_tlb_flush(s->vmcb, TLB_CONTROL_FLUSH_ALL_ASID);
+	else
+		wrmsrl(MSR_EFER, efer | EFER_SVME);
+	wrmsrl(MSR_VM_HSAVE_PA, svm_page_pa(sd->hsave));
+
+	asm volatile("clgi" ::: "memory");
+	skiff_svm_vmrun(s->vmcb_pa, svm_page_pa(sd->host_save), v->gprs);
+	asm volatile("stgi" ::: "memory");
+
+	wrmsrl(MSR_VM_HSAVE_PA, hsave);
+	if (!foreign)
+		wrmsrl(MSR_EFER, efer);
+	s->vmcb->control.tlb_ctl = TLB_CONTROL_DO_NOTHING;
+}

@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The SVM backend: detection at load, the I/O and MSR permission maps,
+ * vCPU creation and one guest entry (svm_run). cpu.c holds the per-CPU
+ * side, vmcb.c the VMCB and state ioctls, exit.c the exit handlers.
+ */
+#include <linux/module.h>
+#include <linux/mm.h>
+#include <linux/preempt.h>
+#include <linux/slab.h>
+#include <asm/cpufeature.h>
+#include <asm/msr.h>
+
+#include "svm.h"
+
+static bool npt = true;
+module_param(npt, bool, 0444);
+MODULE_PARM_DESC(npt, "nested paging (1, default) or shadow paging (0)");
+
+struct svm_caps svm_caps;
+
+/* I/O permission map: 12 KiB, every port intercepted. */
+#define IOPM_ORDER	2
+/* MSR permission map: 8 KiB, every MSR intercepted but those below. */
+#define MSRPM_ORDER	1
+
+static struct page *svm_iopm, *svm_msrpm;
+u64 svm_iopm_pa, svm_msrpm_pa;
+
+/* The x86 CPUID bits of leaf 0x8000000A EDX that matter here. */
+#define SVM_FEAT_NP		BIT(0)
+#define SVM_FEAT_NRIPS		BIT(3)
+#define SVM_FEAT_FLUSH_BY_ASID	BIT(6)
+
+/*
+ * MSRs the guest reads and writes directly: VMLOAD/VMSAVE switch them
+ * with the rest of the guest's state, so the host's are never exposed.
+ */
+static const u32 svm_direct_msrs[] = {
+	MSR_FS_BASE, MSR_GS_BASE, MSR_KERNEL_GS_BASE, MSR_STAR, MSR_LSTAR,
+	MSR_CSTAR, MSR_SYSCALL_MASK, MSR_IA32_SYSENTER_CS,
+	MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP,
+};
+
+/* Two bits per MSR (read, write) in three 2 KiB ranges (APM 15.11). */
+static void msrpm_allow(u8 *pm, u32 msr)
+{
+	u32 base, bit;
+
+	if (msr < 0x2000)
+		base = 0;
+	else if (msr - 0xc0000000 < 0x2000)
+		base = 0x800 * 8, msr -= 0xc0000000;
+	else
+		base = 0x1000 * 8, msr -= 0xc0010000;
+	bit = base + msr * 2;
+	pm[bit / 8] &= ~(3 << (bit % 8));
+}
+
+static int svm_maps_init(void)
+{
+	u32 i;
+
+	svm_iopm = alloc_pages(GFP_KERNEL, IOPM_ORDER);
+	svm_msrpm = alloc_pages(GFP_KERNEL, MSRPM_ORDER);
+	if (!svm_iopm || !svm_msrpm)
+		return -ENOMEM;
+	memset(page_address(svm_iopm), 0xff, PAGE_SIZE << IOPM_ORDER);
+	memset(page_address(svm_msrpm), 0xff, PAGE_SIZE << MSRPM_ORDER);
+	for (i = 0; i < ARRAY_SIZE(svm_direct_msrs); i++)
+		msrpm_allow(page_address(svm_msrpm), svm_direct_msrs[i]);
+	svm_iopm_pa = svm_page_pa(svm_iopm);
+	svm_msrpm_pa = svm_page_pa(svm_msrpm);
+	return 0;
+}
+
+static void svm_maps_free(void)
+{
+	if (svm_iopm)
+		__free_pages(svm_iopm, IOPM_ORDER);
+	if (svm_msrpm)
+		__free_pages(svm_msrpm, MSRPM_ORDER);
+	svm_iopm = svm_msrpm = NULL;
+}
+
+static int svm_vcpu_init(struct skiff_vcpu *v)
+{
+	struct svm_vcpu *s = kzalloc(sizeof(*s), GFP_KERNEL_ACCOUNT);
+	struct page *page;
+
+	if (!s)
+		return -ENOMEM;
+	page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+	if (!page) {
+		kfree(s);
+		return -ENOMEM;
+	}
+	s->vmcb = page_address(page);
+	s->vmcb_pa = svm_page_pa(page);
+	v->arch = s;
+	/* As KVM: the guest's TSC reads 0 when its vCPU is made. */
+	v->tsc_offset = -rdtsc();
+	svm_vmcb_init(v);
+	return 0;
+}
+
+static void svm_vcpu_free(struct skiff_vcpu *v)
+{
+	struct svm_vcpu *s = to_svm(v);
+
+	free_page((unsigned long)s->vmcb);
+	kfree(s);
+	v->arch = NULL;
+}
+
+/* One entry and its exit (struct skiff_arch_ops.run). */
+static int svm_run(struct skiff_vcpu *v)
+{
+	struct svm_vcpu *s = to_svm(v);
+
+	svm_complete_io(v);
+	/* The MMU may have rebuilt its root (never for TDP today). */
+	s->vmcb->control.nested_cr3 = mmu_root_hpa(v->vm->mmu);
+	preempt_disable();
+	svm_cpu_pre_run(v);
+	local_irq_disable();
+	svm_cpu_run(v);
+	local_irq_enable();
+	preempt_enable();
+	return svm_handle_exit(v);
+}
+
+static const struct skiff_arch_ops svm_ops = {
+	.name = "svm",
+	.vcpu_init = svm_vcpu_init,
+	.vcpu_free = svm_vcpu_free,
+	.run = svm_run,
+	.get_regs = svm_get_regs,
+	.set_regs = svm_set_regs,
+	.get_sregs = svm_get_sregs,
+	.set_sregs = svm_set_sregs,
+	.mmu_kind = MMU_KIND_NPT,
+};
+
+static int svm_detect(void)
+{
+	u32 eax, ebx, ecx, edx;
+	u64 vm_cr;
+
+	if (!boot_cpu_has(X86_FEATURE_SVM)) {
+		pr_info("skiff: this CPU has no SVM\n");
+		return -ENODEV;
+	}
+	rdmsrl(MSR_VM_CR, vm_cr);
+	if (vm_cr & SVM_VM_CR_SVM_DIS_MASK) {
+		pr_info("skiff: SVM is disabled by the firmware\n");
+		return -ENODEV;
+	}
+	cpuid(SVM_CPUID_FUNC, &eax, &ebx, &ecx, &edx);
+	svm_caps.max_asid = ebx - 1;
+	svm_caps.nrips = edx & SVM_FEAT_NRIPS;
+	svm_caps.flush_by_asid = edx & SVM_FEAT_FLUSH_BY_ASID;
+	svm_caps.npt = npt && (edx & SVM_FEAT_NP);
+	if (!svm_caps.npt) {
+		pr_info("skiff: shadow paging (npt=0) is not implemented yet\n");
+		return -EOPNOTSUPP;
+	}
+	if (svm_caps.max_asid < 1) {
+		pr_info("skiff: SVM offers no guest ASID\n");
+		return -ENODEV;
+	}
+	return 0;
+}
+
+const struct skiff_arch_ops *skiff_svm_init(void)
+{
+	int r = svm_detect();
+
+	if (r)
+		return ERR_PTR(r);
+	r = svm_maps_init();
+	if (!r)
+		r = svm_cpu_init();
+	if (r) {
+		svm_maps_free();
+		return ERR_PTR(r);
+	}
+	pr_info("skiff: SVM, %u ASIDs, nested paging, %sNRIPS\n",
+		svm_caps.max_asid, svm_caps.nrips ? "" : "no ");
+	return &svm_ops;
+}
+
+void skiff_svm_exit(void)
+{
+	svm_cpu_exit();
+	svm_maps_free();
+}

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * kmod/svm: the AMD SVM backend of skiff.ko. skiff_svm_init() is its
+ * interface to the core; the rest of this header is shared by the
+ * files of this folder. docs/kmod.md describes the design.
+ */
+#ifndef SKIFF_SVM_H
+#define SKIFF_SVM_H
+
+#include <linux/io.h>
+#include <linux/mem_encrypt.h>
+#include <linux/types.h>
+#include <asm/svm.h>
+
+#include "../core/skiff.h"
+
+/* The SVM backend, or an ERR_PTR (and why, in the log). */
+const struct skiff_arch_ops *skiff_svm_init(void);
+void skiff_svm_exit(void);
+
+/* The address SVM wants for a page: with SME, its C-bit set. */
+#define svm_page_pa(page)	__sme_set(page_to_phys(page))
+
+/* What the CPU offers (CPUID 0x8000000A), read once at load. */
+struct svm_caps {
+	u32 max_asid;		/* highest usable ASID */
+	bool nrips;		/* next_rip on exits */
+	bool flush_by_asid;	/* TLB_CONTROL_FLUSH_ASID */
+	bool npt;		/* nested paging, and the npt parameter */
+};
+
+extern struct svm_caps svm_caps;
+
+/* A vCPU's SVM state. */
+struct svm_vcpu {
+	struct vmcb *vmcb;
+	u64 vmcb_pa;
+	int last_cpu;		/* where the ASID below is valid */
+	u64 asid_gen;
+	u64 efer;		/* as the guest sees it (no SVME) */
+};
+
+static inline struct svm_vcpu *to_svm(struct skiff_vcpu *v)
+{
+	return v->arch;
+}
+
+/* cpu.c: per-CPU SVM state around our VMRUN, and ASIDs. */
+int svm_cpu_init(void);
+void svm_cpu_exit(void);
+void svm_cpu_pre_run(struct skiff_vcpu *v);
+void svm_cpu_run(struct skiff_vcpu *v);
+
+/* svm.c: the permission maps every VMCB points at. */
+extern u64 svm_iopm_pa, svm_msrpm_pa;
+
+/* vmcb.c: the VMCB and the vCPU state ioctls. */
+void svm_vmcb_init(struct skiff_vcpu *v);
+void svm_get_regs(struct skiff_vcpu *v, struct kvm_regs *regs);
+void svm_set_regs(struct skiff_vcpu *v, const struct kvm_regs *regs);
+void svm_get_sregs(struct skiff_vcpu *v, struct kvm_sregs *sregs);
+int svm_set_sregs(struct skiff_vcpu *v, const struct kvm_sregs *sregs);
+void svm_inject(struct skiff_vcpu *v, u8 vector, bool has_err, u32 err);
+
+/* exit.c: what each exit code means (1 go on, 0 to userspace, <0). */
+int svm_handle_exit(struct skiff_vcpu *v);
+void svm_complete_io(struct skiff_vcpu *v);
+
+/* vmrun.S: load the guest's GPRs, VMRUN, store them back. */
+void skiff_svm_vmrun(u64 vmcb_pa, u64 host_save_pa, u64 *gprs);
+
+#endif

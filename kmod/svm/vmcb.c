@@ -1,0 +1,291 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The VMCB: its intercepts and reset state, and the vCPU state ioctls
+ * (KVM_GET/SET_REGS, KVM_GET/SET_SREGS) over it. With nested paging
+ * the guest owns CR0, CR3 and CR4 outright; EFER always carries SVME
+ * for the hardware and never shows it to the guest or the monitor.
+ */
+#include <linux/mm.h>
+#include <asm/apicdef.h>
+#include <asm/msr-index.h>
+#include <asm/processor-flags.h>
+
+#include "svm.h"
+
+/* The PAT a reset CPU has (SDM/APM: WB WT UC- UC, twice). */
+#define PAT_RESET	0x0007040600070406ULL
+#define EFER_GUEST	(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX)
+/* CR4 bits a guest may set: the CPUID we offer (cpuid.c) allows these. */
+#define CR4_GUEST	(X86_CR4_VME | X86_CR4_PVI | X86_CR4_TSD |        \
+			 X86_CR4_DE | X86_CR4_PSE | X86_CR4_PAE |         \
+			 X86_CR4_MCE | X86_CR4_PGE | X86_CR4_PCE |        \
+			 X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT |            \
+			 X86_CR4_FSGSBASE | X86_CR4_SMEP | X86_CR4_SMAP)
+
+static void set_intercept(struct vmcb *vmcb, u32 bit)
+{
+	vmcb->control.intercepts[bit / 32] |= 1U << (bit % 32);
+}
+
+/*
+ * What leaves the guest: interrupts (the host's), I/O and MSRs through
+ * the all-intercept bitmaps, CPUID, HLT, shutdown, every SVM
+ * instruction, the debug registers, and instructions that would reach
+ * host state (RDTSCP's TSC_AUX, RDPMC, XSETBV, MONITOR/MWAIT, RDPRU,
+ * INVD/WBINVD).
+ */
+static void svm_set_intercepts(struct vmcb *vmcb)
+{
+	static const u32 bits[] = {
+		INTERCEPT_INTR, INTERCEPT_NMI, INTERCEPT_SMI, INTERCEPT_INIT,
+		INTERCEPT_CPUID, INTERCEPT_RDPMC, INTERCEPT_INVD,
+		INTERCEPT_HLT, INTERCEPT_INVLPGA, INTERCEPT_IOIO_PROT,
+		INTERCEPT_MSR_PROT, INTERCEPT_TASK_SWITCH,
+		INTERCEPT_SHUTDOWN, INTERCEPT_VMRUN, INTERCEPT_VMMCALL,
+		INTERCEPT_VMLOAD, INTERCEPT_VMSAVE, INTERCEPT_STGI,
+		INTERCEPT_CLGI, INTERCEPT_SKINIT, INTERCEPT_RDTSCP,
+		INTERCEPT_WBINVD, INTERCEPT_MONITOR, INTERCEPT_MWAIT,
+		INTERCEPT_MWAIT_COND, INTERCEPT_XSETBV, INTERCEPT_RDPRU,
+	};
+	u32 i;
+
+	for (i = 0; i < ARRAY_SIZE(bits); i++)
+		set_intercept(vmcb, bits[i]);
+	vmcb->control.intercepts[INTERCEPT_DR] = ~0U;
+}
+
+static void seg_reset(struct vmcb_seg *seg, u16 attrib)
+{
+	seg->selector = 0;
+	seg->attrib = attrib;
+	seg->limit = 0xffff;
+	seg->base = 0;
+}
+
+/* The state of a CPU after RESET (APM vol. 2, 14.1.3), as KVM's. */
+static void svm_save_reset(struct vmcb_save_area *sa)
+{
+	seg_reset(&sa->cs, 0x9b);
+	sa->cs.selector = 0xf000;
+	sa->cs.base = 0xffff0000;
+	seg_reset(&sa->ds, 0x93);
+	sa->es = sa->ss = sa->fs = sa->gs = sa->ds;
+	seg_reset(&sa->gdtr, 0);
+	seg_reset(&sa->idtr, 0);
+	seg_reset(&sa->ldtr, 0x82);
+	seg_reset(&sa->tr, 0x8b);
+	sa->efer = EFER_SVME;
+	sa->cr0 = X86_CR0_NW | X86_CR0_CD | X86_CR0_ET;
+	sa->dr6 = 0xffff0ff0;
+	sa->dr7 = 0x400;
+	sa->rflags = X86_EFLAGS_FIXED;
+	sa->rip = 0xfff0;
+	sa->g_pat = PAT_RESET;
+}
+
+/* svm_vmcb_init - a VMCB for a vCPU just made or just reset. */
+void svm_vmcb_init(struct skiff_vcpu *v)
+{
+	struct svm_vcpu *s = to_svm(v);
+	struct vmcb_control_area *c = &s->vmcb->control;
+
+	memset(s->vmcb, 0, PAGE_SIZE);
+	svm_set_intercepts(s->vmcb);
+	c->iopm_base_pa = svm_iopm_pa;
+	c->msrpm_base_pa = svm_msrpm_pa;
+	c->tsc_offset = v->tsc_offset;
+	c->int_ctl = V_INTR_MASKING_MASK;
+	c->nested_ctl = SVM_NESTED_CTL_NP_ENABLE;
+	c->nested_cr3 = mmu_root_hpa(v->vm->mmu);
+	svm_save_reset(&s->vmcb->save);
+	s->efer = 0;
+	s->last_cpu = -1;	/* a fresh ASID at the next entry */
+	memset(v->gprs, 0, sizeof(v->gprs));
+}
+
+void svm_get_regs(struct skiff_vcpu *v, struct kvm_regs *r)
+{
+	struct vmcb_save_area *sa = &to_svm(v)->vmcb->save;
+	const u64 *g = v->gprs;
+
+	r->rax = sa->rax;
+	r->rbx = g[SKIFF_RBX];
+	r->rcx = g[SKIFF_RCX];
+	r->rdx = g[SKIFF_RDX];
+	r->rsi = g[SKIFF_RSI];
+	r->rdi = g[SKIFF_RDI];
+	r->rsp = sa->rsp;
+	r->rbp = g[SKIFF_RBP];
+	r->r8 = g[SKIFF_R8];
+	r->r9 = g[SKIFF_R9];
+	r->r10 = g[SKIFF_R10];
+	r->r11 = g[SKIFF_R11];
+	r->r12 = g[SKIFF_R12];
+	r->r13 = g[SKIFF_R13];
+	r->r14 = g[SKIFF_R14];
+	r->r15 = g[SKIFF_R15];
+	r->rip = sa->rip;
+	r->rflags = sa->rflags;
+}
+
+void svm_set_regs(struct skiff_vcpu *v, const struct kvm_regs *r)
+{
+	struct vmcb_save_area *sa = &to_svm(v)->vmcb->save;
+	u64 *g = v->gprs;
+
+	sa->rax = r->rax;
+	g[SKIFF_RBX] = r->rbx;
+	g[SKIFF_RCX] = r->rcx;
+	g[SKIFF_RDX] = r->rdx;
+	g[SKIFF_RSI] = r->rsi;
+	g[SKIFF_RDI] = r->rdi;
+	sa->rsp = r->rsp;
+	g[SKIFF_RBP] = r->rbp;
+	g[SKIFF_R8] = r->r8;
+	g[SKIFF_R9] = r->r9;
+	g[SKIFF_R10] = r->r10;
+	g[SKIFF_R11] = r->r11;
+	g[SKIFF_R12] = r->r12;
+	g[SKIFF_R13] = r->r13;
+	g[SKIFF_R14] = r->r14;
+	g[SKIFF_R15] = r->r15;
+	sa->rip = r->rip;
+	/* As KVM: bit 1 is always set; the CPU would refuse it clear. */
+	sa->rflags = r->rflags | X86_EFLAGS_FIXED;
+}
+
+static void seg_to_kvm(const struct vmcb_seg *s, struct kvm_segment *k)
+{
+	k->base = s->base;
+	k->limit = s->limit;
+	k->selector = s->selector;
+	k->type = s->attrib & SVM_SELECTOR_TYPE_MASK;
+	k->s = !!(s->attrib & SVM_SELECTOR_S_MASK);
+	k->dpl = (s->attrib & SVM_SELECTOR_DPL_MASK) >> SVM_SELECTOR_DPL_SHIFT;
+	k->present = !!(s->attrib & SVM_SELECTOR_P_MASK);
+	k->avl = !!(s->attrib & SVM_SELECTOR_AVL_MASK);
+	k->l = !!(s->attrib & SVM_SELECTOR_L_MASK);
+	k->db = !!(s->attrib & SVM_SELECTOR_DB_MASK);
+	k->g = !!(s->attrib & SVM_SELECTOR_G_MASK);
+	k->unusable = !k->present;
+}
+
+static void seg_from_kvm(struct vmcb_seg *s, const struct kvm_segment *k)
+{
+	s->base = k->base;
+	s->limit = k->limit;
+	s->selector = k->selector;
+	s->attrib = 0;
+	if (k->unusable)
+		return;
+	s->attrib = (k->type & SVM_SELECTOR_TYPE_MASK) |
+		(k->s << SVM_SELECTOR_S_SHIFT) |
+		((k->dpl & 3) << SVM_SELECTOR_DPL_SHIFT) |
+		(k->present << SVM_SELECTOR_P_SHIFT) |
+		(k->avl << SVM_SELECTOR_AVL_SHIFT) |
+		(k->l << SVM_SELECTOR_L_SHIFT) |
+		(k->db << SVM_SELECTOR_DB_SHIFT) |
+		(k->g << SVM_SELECTOR_G_SHIFT);
+}
+
+static void dt_to_kvm(const struct vmcb_seg *s, struct kvm_dtable *d)
+{
+	d->base = s->base;
+	d->limit = s->limit;
+}
+
+void svm_get_sregs(struct skiff_vcpu *v, struct kvm_sregs *k)
+{
+	struct svm_vcpu *s = to_svm(v);
+	struct vmcb_save_area *sa = &s->vmcb->save;
+
+	seg_to_kvm(&sa->cs, &k->cs);
+	seg_to_kvm(&sa->ds, &k->ds);
+	seg_to_kvm(&sa->es, &k->es);
+	seg_to_kvm(&sa->fs, &k->fs);
+	seg_to_kvm(&sa->gs, &k->gs);
+	seg_to_kvm(&sa->ss, &k->ss);
+	seg_to_kvm(&sa->tr, &k->tr);
+	seg_to_kvm(&sa->ldtr, &k->ldt);
+	/* TR is always usable on x86, whatever its P bit says. */
+	k->tr.unusable = 0;
+	dt_to_kvm(&sa->gdtr, &k->gdt);
+	dt_to_kvm(&sa->idtr, &k->idt);
+	k->cr0 = sa->cr0;
+	k->cr2 = sa->cr2;
+	k->cr3 = sa->cr3;
+	k->cr4 = sa->cr4;
+	k->cr8 = s->vmcb->control.int_ctl & V_TPR_MASK;
+	k->efer = s->efer;
+	/* No local APIC: KVM reports the reset base of the BSP's. */
+	k->apic_base = APIC_DEFAULT_PHYS_BASE | MSR_IA32_APICBASE_ENABLE |
+		       MSR_IA32_APICBASE_BSP;
+	memset(k->interrupt_bitmap, 0, sizeof(k->interrupt_bitmap));
+}
+
+/*
+ * The checks KVM makes of KVM_SET_SREGS (kvm_is_valid_sregs and the
+ * reserved-bit checks of CR0/CR4/EFER), so a monitor's bad state is
+ * -EINVAL here instead of a failed VMRUN.
+ */
+static bool svm_sregs_valid(const struct kvm_sregs *k)
+{
+	bool pg = k->cr0 & X86_CR0_PG;
+
+	if (k->cr0 >> 32 || (k->efer & ~EFER_GUEST) || (k->cr4 & ~CR4_GUEST))
+		return false;
+	if (pg && !(k->cr0 & X86_CR0_PE))
+		return false;
+	if ((k->cr0 & X86_CR0_NW) && !(k->cr0 & X86_CR0_CD))
+		return false;
+	if ((k->efer & EFER_LME) && pg) {
+		if (!(k->cr4 & X86_CR4_PAE) || !(k->efer & EFER_LMA))
+			return false;
+		if (k->cs.l && k->cs.db)
+			return false;
+	} else if (k->efer & EFER_LMA) {
+		return false;
+	}
+	return !(k->cr3 >> MMU_MAXPHYADDR);
+}
+
+int svm_set_sregs(struct skiff_vcpu *v, const struct kvm_sregs *k)
+{
+	struct svm_vcpu *s = to_svm(v);
+	struct vmcb_save_area *sa = &s->vmcb->save;
+
+	if (!svm_sregs_valid(k))
+		return -EINVAL;
+	seg_from_kvm(&sa->cs, &k->cs);
+	seg_from_kvm(&sa->ds, &k->ds);
+	seg_from_kvm(&sa->es, &k->es);
+	seg_from_kvm(&sa->fs, &k->fs);
+	seg_from_kvm(&sa->gs, &k->gs);
+	seg_from_kvm(&sa->ss, &k->ss);
+	seg_from_kvm(&sa->tr, &k->tr);
+	seg_from_kvm(&sa->ldtr, &k->ldt);
+	sa->gdtr.base = k->gdt.base;
+	sa->gdtr.limit = k->gdt.limit;
+	sa->idtr.base = k->idt.base;
+	sa->idtr.limit = k->idt.limit;
+	sa->cpl = k->ss.dpl & 3;
+	sa->cr0 = k->cr0;
+	sa->cr2 = k->cr2;
+	sa->cr3 = k->cr3;
+	sa->cr4 = k->cr4;
+	s->efer = k->efer;
+	sa->efer = k->efer | EFER_SVME;
+	/* A new address space: the guest's TLB must forget the old one. */
+	v->vm->mmu_flush = true;
+	return 0;
+}
+
+/* svm_inject - deliver exception vector at the next entry. */
+void svm_inject(struct skiff_vcpu *v, u8 vector, bool has_err, u32 err)
+{
+	struct vmcb_control_area *c = &to_svm(v)->vmcb->control;
+
+	c->event_inj = vector | SVM_EVTINJ_TYPE_EXEPT | SVM_EVTINJ_VALID |
+		       (has_err ? SVM_EVTINJ_VALID_ERR : 0);
+	c->event_inj_err = err;
+}
