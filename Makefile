@@ -11,7 +11,8 @@
 #   make check-bats   Bats suites (real monitor, real guests) on this host
 #   make check-lab    the Bats suites that need a VM device, in the lab
 #   make check-mmu    MMU core property and directed tests
-#   make check-kmod   skiff.ko: style, the raw-ioctl suite in the lab
+#   make check-kmod   skiff.ko: style, the raw-ioctl suites in the lab
+#   make check-kmod-guests  the guest and hostile Bats suites on /dev/skiff
 #   make bench        benchmarks (bench/), never part of check
 
 .SUFFIXES:
@@ -62,7 +63,7 @@ all: build-all
 # Every component's fragment: <dir>/<name>.mk and tests/<suite>/<name>.mk.
 include $(sort $(wildcard */*.mk tests/*/*.mk))
 
-.PHONY: build-all deps check check-unit check-mmu check-fuzz check-kmod check-bats check-lab \
+.PHONY: build-all deps check check-unit check-mmu check-fuzz check-bats check-lab \
 	check-bats-host check-bats-host-vm check-bats-lab demo demo-monitor clean install
 
 build-all: $(ALL_TARGETS)
@@ -79,8 +80,8 @@ check: deps
 	@$(MAKE) --no-print-directory build-all
 	@# Every suite runs even when an earlier one fails; check fails if any did.
 	@place=$$($(TOP)/scripts/vm-place) || exit 1; \
-	rc=0; for suite in check-unit check-mmu check-fuzz check-kmod check-bats-host \
-		check-bats-$$place; do \
+	rc=0; for suite in check-unit check-mmu check-fuzz check-kmod check-kmod-guests \
+		check-bats-host check-bats-$$place; do \
 		t0=$$(date +%s%N); \
 		$(MAKE) --no-print-directory $$suite || { rc=1; \
 			echo "make check: $$suite FAILED"; }; \

@@ -8,6 +8,8 @@
  */
 #include <linux/io.h>
 #include <linux/mm.h>
+#include <linux/mmap_lock.h>
+#include <linux/sizes.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 
@@ -59,6 +61,31 @@ static int skiff_large_level(struct skiff_memslot *s, u64 gfn)
 	return 2;
 }
 
+/*
+ * Writes go through only where the creator's mapping allows them, as
+ * on KVM, which follows the host's page tables: a monitor may
+ * mprotect() part of guest memory read-only after making the slot
+ * (skiff-monitor does so for the guest's text). Pinning does not see
+ * that; the VMA does. *level drops to 4K unless one VMA covers the
+ * whole aligned 2 MiB.
+ */
+static bool skiff_host_writable(struct skiff_vm *vm, struct skiff_memslot *s,
+				u64 gfn, int *level)
+{
+	u64 addr = s->userspace_addr + ((gfn - s->base_gfn) << PAGE_SHIFT);
+	u64 first = addr & ~(SZ_2M - 1);
+	struct vm_area_struct *vma;
+	bool w;
+
+	mmap_read_lock(vm->mm);
+	vma = vma_lookup(vm->mm, addr);
+	w = vma && (vma->vm_flags & VM_WRITE);
+	if (!vma || vma->vm_start > first || vma->vm_end < first + SZ_2M)
+		*level = 1;
+	mmap_read_unlock(vm->mm);
+	return w;
+}
+
 static int skiff_gfn_to_pfn(void *ctx, u64 gfn, struct mmu_pfn *pfn)
 {
 	struct skiff_memslot *s = skiff_memslot_of_gfn(ctx, gfn);
@@ -67,8 +94,9 @@ static int skiff_gfn_to_pfn(void *ctx, u64 gfn, struct mmu_pfn *pfn)
 		return -1;
 	pfn->hfn = page_to_pfn(s->pages[gfn - s->base_gfn]);
 	pfn->slot = s->id;
-	pfn->writable = !(s->flags & KVM_MEM_READONLY);
 	pfn->max_level = skiff_large_level(s, gfn);
+	pfn->writable = !(s->flags & KVM_MEM_READONLY) &&
+		skiff_host_writable(ctx, s, gfn, &pfn->max_level);
 	return 0;
 }
 

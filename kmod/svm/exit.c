@@ -195,6 +195,25 @@ static int svm_exit_msr(struct skiff_vcpu *v)
 }
 
 /*
+ * A write the MMU would not map, to memory a slot holds: the slot is
+ * read-only (KVM_EXIT_MMIO, as KVM) or the creator's mapping is
+ * (-EFAULT from KVM_RUN, as KVM's failed host translation).
+ */
+static bool svm_host_write_fault(struct skiff_vcpu *v, u64 gpa, u64 ec)
+{
+	struct skiff_memslot *s;
+	bool r;
+
+	if (!(ec & PFERR_WRITE))
+		return false;
+	mutex_lock(&v->vm->lock);
+	s = skiff_memslot_of_gfn(v->vm, gpa >> PAGE_SHIFT);
+	r = s && !(s->flags & KVM_MEM_READONLY);
+	mutex_unlock(&v->vm->lock);
+	return r;
+}
+
+/*
  * Nested page fault: the MMU maps the page (the guest retries), or the
  * address is no memory (KVM_EXIT_MMIO). The access size is not known
  * without decoding the instruction; len 0 says so.
@@ -213,6 +232,8 @@ static int svm_exit_npf(struct skiff_vcpu *v)
 	case MMU_RET_RETRY:
 		return 1;
 	case MMU_RET_MMIO:
+		if (svm_host_write_fault(v, c->exit_info_2, c->exit_info_1))
+			return -EFAULT;
 		v->run->exit_reason = KVM_EXIT_MMIO;
 		v->run->mmio.phys_addr = c->exit_info_2;
 		v->run->mmio.is_write = !!(c->exit_info_1 & PFERR_WRITE);

@@ -27,7 +27,7 @@ run_monitor_to() {
 	shift
 	run bash -c 'out=$1; shift; exec "$@" >"$out"' _ "$out" \
 		timeout --kill-after="$(scaled 5)" "$(scaled "${SKIFF_TIMEOUT:-30}")" \
-		"$MONITOR" "$@"
+		"$MONITOR" $(monitor_device_args) "$@"
 }
 
 # insn_addr IMAGE FUNCTION MNEMONIC: address of MNEMONIC in FUNCTION.
@@ -293,13 +293,13 @@ block: bounds ok"
 }
 
 # What the backend does with SSE: hardware KVM (kvm_amd in the lab,
-# kvm_intel/kvm_amd on metal) runs it; nested PVM cannot emulate the
-# guest's SSE instructions, and the monitor says so.
+# kvm_intel/kvm_amd on metal) and skiff.ko run it; nested PVM cannot
+# emulate the guest's SSE instructions, and the monitor says so.
 @test "fpu: SSE runs on hardware KVM; on PVM the monitor names the emulation failure" {
 	require_guest fpu
 	run_monitor_split --mem=4 "$SKIFF_GUESTS/fpu.hvt"
 	case $(kvm_backend) in
-	kvm_amd | kvm_intel)
+	kvm_amd | kvm_intel | skiff_svm)
 		assert_success
 		assert_output "fpu: start
 fpu: mxcsr=0x1f80 sum=19"
@@ -320,8 +320,9 @@ fpu: mxcsr=0x1f80 sum=19"
 	require_guest counter
 	# 4.5 s is the window the ticks are counted in, not a limit: it
 	# is not scaled in the lab (ticks follow the host's clock there too).
-	run bash -c 'exec timeout 4.5 "$0" --mem=4 "$1" >"$2"' \
-		"$MONITOR" "$SKIFF_GUESTS/counter.hvt" "$out"
+	run bash -c 'exec timeout 4.5 "$0" $3 --mem=4 "$1" >"$2"' \
+		"$MONITOR" "$SKIFF_GUESTS/counter.hvt" "$out" \
+		"$(monitor_device_args)"
 	# Killed by timeout(1), not ended by itself.
 	assert_equal "$status" 124
 	run cat "$out"

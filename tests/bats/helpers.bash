@@ -31,10 +31,15 @@ require_kvm() {
 	fi
 }
 
-# kvm_backend: which module provides /dev/kvm here (kvm_amd, kvm_intel,
-# kvm_pvm), for the few tests whose expected outcome depends on it.
+# kvm_backend: which module provides the device under test (kvm_amd,
+# kvm_intel, kvm_pvm, or skiff_svm when SKIFF_KVM is skiff.ko's
+# /dev/skiff), for the few tests whose expected outcome depends on it.
 kvm_backend() {
 	local m
+	if [ "${SKIFF_KVM:-}" = /dev/skiff ]; then
+		echo skiff_svm
+		return 0
+	fi
 	for m in kvm_pvm kvm_amd kvm_intel; do
 		if [ -d "/sys/module/$m" ]; then
 			echo "$m"
@@ -104,15 +109,26 @@ limit() {
 	timeout --kill-after="$(scaled 5)" "$(scaled "$t")" "$@"
 }
 
+# The monitor's --device when SKIFF_KVM names another device than its
+# default, /dev/kvm (make check-kmod-guests runs suites on /dev/skiff).
+monitor_device_args() {
+	if [ -n "${SKIFF_KVM:-}" ] && [ "$SKIFF_KVM" != /dev/kvm ]; then
+		echo "--device=$SKIFF_KVM"
+	fi
+}
+
 # run_monitor ARGS...: run skiff-monitor with a time limit so a hang is a
 # failure, not a stuck suite. Output (stdout+stderr) in $output.
 run_monitor() {
-	run limit "${SKIFF_TIMEOUT:-30}" "$MONITOR" "$@"
+	# shellcheck disable=SC2046 # zero or one word, never split
+	run limit "${SKIFF_TIMEOUT:-30}" "$MONITOR" $(monitor_device_args) "$@"
 }
 
 # Same, with stderr kept apart: $output is stdout, $stderr is stderr.
 run_monitor_split() {
-	run --separate-stderr limit "${SKIFF_TIMEOUT:-30}" "$MONITOR" "$@"
+	# shellcheck disable=SC2046 # zero or one word, never split
+	run --separate-stderr limit "${SKIFF_TIMEOUT:-30}" "$MONITOR" \
+		$(monitor_device_args) "$@"
 }
 
 # netns_tap_setup PREFIX OCTET: a network namespace of the test's own

@@ -294,6 +294,44 @@ TEST(unbacked_access_is_mmio)
 	vfx_close(&x);
 }
 
+/*
+ * Writes to read-only memory: a KVM_MEM_READONLY slot exits as an MMIO
+ * write; memory the creator mprotect()ed read-only after making the
+ * slot fails KVM_RUN with EFAULT (KVM follows the host's mapping, and
+ * skiff checks it at fault time).
+ */
+TEST(read_only_memory)
+{
+	static const uint8_t code[] = {
+		0xc6, 0x06, 0x00, 0x80, 0x01,		/* mov byte [0x8000], 1 */
+		0xc6, 0x06, 0x00, 0x20, 0x01,		/* mov byte [0x2000], 1 */
+		0xf4,					/* hlt */
+	};
+	struct vcpu_fx x = vfx_open(0x8000);
+
+	CHECK_ERR(set_slot(x.f.vm, 1, KVM_MEM_READONLY, 0x8000, 0x1000,
+			   x.f.m + 0x8000), 0);
+	vfx_load(&x, code, sizeof(code), 0x3ff);
+	CHECK_EQ_U64(vfx_run(&x), 0);
+	CHECK_EQ_U64(x.run->exit_reason, KVM_EXIT_MMIO);
+	CHECK_EQ_U64(x.run->mmio.phys_addr, 0x8000);
+	CHECK_EQ_U64(x.run->mmio.is_write, 1);
+	CHECK_EQ_U64((uint8_t)x.f.m[0x8000], 0);
+	/* The monitor skips the store; then the protected page. */
+	{
+		struct kvm_regs r;
+
+		CHECK_ERR(ioctl(x.vcpu, KVM_GET_REGS, &r), 0);
+		r.rip = CODE_GPA + 5;
+		CHECK_ERR(ioctl(x.vcpu, KVM_SET_REGS, &r), 0);
+	}
+	CHECK_ERR(mprotect(x.f.m + 0x2000, 0x1000, PROT_READ), 0);
+	CHECK_EQ_U64(vfx_run(&x), EFAULT);
+	CHECK_ERR(mprotect(x.f.m + 0x2000, 0x1000, PROT_READ | PROT_WRITE), 0);
+	CHECK_EQ_U64((uint8_t)x.f.m[0x2000], 0);
+	vfx_close(&x);
+}
+
 /* #UD with an empty IDT escalates to a triple fault: SHUTDOWN. */
 TEST(triple_fault_is_shutdown)
 {
@@ -363,6 +401,7 @@ static const struct test_case cases[] = {
 	TEST_ENTRY(cpuid_from_the_table),
 	TEST_ENTRY(guest_writes_reach_the_slot),
 	TEST_ENTRY(unbacked_access_is_mmio),
+	TEST_ENTRY(read_only_memory),
 	TEST_ENTRY(triple_fault_is_shutdown),
 	TEST_ENTRY(signals_and_immediate_exit),
 	TEST_ENTRY(killed_mid_run),
