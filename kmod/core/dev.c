@@ -25,6 +25,8 @@ long skiff_check_extension(unsigned long cap)
 		return 1;
 	case KVM_CAP_NR_MEMSLOTS:
 		return SKIFF_MAX_SLOTS;
+	case KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2:
+		return KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE;
 	case KVM_CAP_NR_VCPUS:
 	case KVM_CAP_MAX_VCPUS:
 	case KVM_CAP_MAX_VCPU_ID:

@@ -50,6 +50,7 @@ struct skiff_vm {
 	u64 pinned_pages;		/* charged to the creator's locked_vm */
 	struct mmu *mmu;		/* guest memory as the hardware sees it */
 	bool mmu_flush;			/* the MMU dropped mappings: flush TLB */
+	bool manual_protect;		/* MANUAL_DIRTY_LOG_PROTECT2 enabled */
 	struct skiff_vcpu *vcpu;	/* one per VM for now */
 	bool vcpu_made;			/* ids are never reused, as KVM */
 	struct kref ref;		/* the VM fd and the vCPU fd */
@@ -122,6 +123,11 @@ long skiff_check_extension(unsigned long cap);
 int skiff_vm_create(unsigned long type);
 void skiff_vm_put(struct skiff_vm *vm);
 struct skiff_memslot *skiff_memslot_of_gfn(struct skiff_vm *vm, u64 gfn);
+
+/* dirty_log.c: the VM's dirty-log ioctls. */
+long skiff_get_dirty_log(struct skiff_vm *vm, void __user *argp);
+long skiff_clear_dirty_log(struct skiff_vm *vm, void __user *argp);
+long skiff_vm_enable_cap(struct skiff_vm *vm, void __user *argp);
 
 /* vcpu.c: KVM_CREATE_VCPU and the vCPU fd. */
 #define SKIFF_RUN_SIZE		PAGE_SIZE

@@ -62,6 +62,12 @@ static long skiff_vm_ioctl(struct file *file, unsigned int cmd,
 		return skiff_vm_set_memory(vm, (void __user *)arg);
 	case KVM_CREATE_VCPU:
 		return skiff_vcpu_create(vm, arg);
+	case KVM_GET_DIRTY_LOG:
+		return skiff_get_dirty_log(vm, (void __user *)arg);
+	case KVM_CLEAR_DIRTY_LOG:
+		return skiff_clear_dirty_log(vm, (void __user *)arg);
+	case KVM_ENABLE_CAP:
+		return skiff_vm_enable_cap(vm, (void __user *)arg);
 	case KVM_CHECK_EXTENSION:
 		return skiff_check_extension(arg);
 	default:
