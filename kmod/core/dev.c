@@ -50,6 +50,8 @@ static long skiff_dev_ioctl(struct file *file, unsigned int cmd,
 		return arg ? -EINVAL : SKIFF_RUN_SIZE;
 	case KVM_GET_SUPPORTED_CPUID:
 		return skiff_get_supported_cpuid((void __user *)arg);
+	case KVM_GET_MSR_INDEX_LIST:
+		return skiff_get_msr_index_list((void __user *)arg);
 	default:
 		return -ENOTTY;
 	}

@@ -107,7 +107,10 @@ struct skiff_arch_ops {
 	void (*set_regs)(struct skiff_vcpu *v, const struct kvm_regs *regs);
 	void (*get_sregs)(struct skiff_vcpu *v, struct kvm_sregs *sregs);
 	int (*set_sregs)(struct skiff_vcpu *v, const struct kvm_sregs *sregs);
-	void (*mmu_flush)(struct skiff_vcpu *v);
+	int (*get_msr)(struct skiff_vcpu *v, u32 msr, u64 *val);
+	int (*set_msr)(struct skiff_vcpu *v, u32 msr, u64 val);
+	const u32 *msrs_to_save;	/* KVM_GET_MSR_INDEX_LIST */
+	u32 nr_msrs_to_save;
 	enum mmu_kind mmu_kind;
 };
 
@@ -134,6 +137,13 @@ long skiff_vm_enable_cap(struct skiff_vm *vm, void __user *argp);
 /* Port-I/O data sits in the run page, past struct kvm_run. */
 #define SKIFF_PIO_OFFSET	ALIGN(sizeof(struct kvm_run), 64)
 int skiff_vcpu_create(struct skiff_vm *vm, unsigned long id);
+
+/* vcpu_state.c: MSRs and FPU, what a migration saves and restores. */
+long skiff_get_msr_index_list(struct kvm_msr_list __user *ul);
+long skiff_vcpu_msrs(struct skiff_vcpu *v, struct kvm_msrs __user *um,
+		     bool set);
+long skiff_vcpu_get_fpu(struct skiff_vcpu *v, struct kvm_fpu __user *uf);
+long skiff_vcpu_set_fpu(struct skiff_vcpu *v, struct kvm_fpu __user *uf);
 
 /* vcpu_run.c: KVM_RUN. */
 long skiff_vcpu_run(struct skiff_vcpu *v);

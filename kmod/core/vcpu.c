@@ -116,6 +116,14 @@ static long skiff_vcpu_dispatch(struct skiff_vcpu *v, unsigned int cmd,
 		return skiff_vcpu_set_sregs(v, argp);
 	case KVM_SET_CPUID2:
 		return skiff_set_cpuid2(v, argp);
+	case KVM_GET_MSRS:
+		return skiff_vcpu_msrs(v, argp, false);
+	case KVM_SET_MSRS:
+		return skiff_vcpu_msrs(v, argp, true);
+	case KVM_GET_FPU:
+		return skiff_vcpu_get_fpu(v, argp);
+	case KVM_SET_FPU:
+		return skiff_vcpu_set_fpu(v, argp);
 	case KVM_GET_TSC_KHZ:
 		return tsc_khz ? tsc_khz : -EIO;
 	default:

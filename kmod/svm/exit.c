@@ -108,72 +108,6 @@ static int svm_exit_cpuid(struct skiff_vcpu *v)
 	return 1;
 }
 
-static bool pat_valid(u64 pat)
-{
-	int i;
-
-	for (i = 0; i < 8; i++) {
-		u8 t = pat >> (8 * i);
-
-		if (t > 7 || t == 2 || t == 3)
-			return false;
-	}
-	return true;
-}
-
-/* The MSRs a unikernel touches; the rest raise #GP, as KVM's default. */
-static int svm_msr_read(struct skiff_vcpu *v, u32 msr, u64 *val)
-{
-	struct svm_vcpu *s = to_svm(v);
-
-	switch (msr) {
-	case MSR_EFER:
-		*val = s->efer;
-		return 0;
-	case MSR_IA32_TSC:
-		*val = rdtsc() + s->vmcb->control.tsc_offset;
-		return 0;
-	case MSR_IA32_CR_PAT:
-		*val = s->vmcb->save.g_pat;
-		return 0;
-	case MSR_IA32_APICBASE:
-		*val = APIC_DEFAULT_PHYS_BASE | MSR_IA32_APICBASE_ENABLE |
-		       MSR_IA32_APICBASE_BSP;
-		return 0;
-	default:
-		return -1;
-	}
-}
-
-static int svm_msr_write(struct skiff_vcpu *v, u32 msr, u64 val)
-{
-	struct svm_vcpu *s = to_svm(v);
-	struct vmcb_save_area *sa = &s->vmcb->save;
-
-	switch (msr) {
-	case MSR_EFER:
-		if (val & ~(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX))
-			return -1;
-		/* LME may not change while paging is on; LMA is the CPU's. */
-		if ((sa->cr0 & X86_CR0_PG) && ((val ^ s->efer) & EFER_LME))
-			return -1;
-		s->efer = (val & ~EFER_LMA) | (s->efer & EFER_LMA);
-		sa->efer = s->efer | EFER_SVME;
-		return 0;
-	case MSR_IA32_TSC:
-		s->vmcb->control.tsc_offset = val - rdtsc();
-		v->tsc_offset = s->vmcb->control.tsc_offset;
-		return 0;
-	case MSR_IA32_CR_PAT:
-		if (!pat_valid(val))
-			return -1;
-		sa->g_pat = val;
-		return 0;
-	default:
-		return -1;
-	}
-}
-
 static int svm_exit_msr(struct skiff_vcpu *v)
 {
 	struct vmcb_save_area *sa = &to_svm(v)->vmcb->save;
@@ -182,10 +116,10 @@ static int svm_exit_msr(struct skiff_vcpu *v)
 
 	if (to_svm(v)->vmcb->control.exit_info_1) {
 		val = (u32)sa->rax | (v->gprs[SKIFF_RDX] << 32);
-		if (svm_msr_write(v, msr, val))
+		if (svm_set_msr(v, msr, val))
 			return svm_gp(v);
 	} else {
-		if (svm_msr_read(v, msr, &val))
+		if (svm_get_msr(v, msr, &val))
 			return svm_gp(v);
 		sa->rax = (u32)val;
 		v->gprs[SKIFF_RDX] = val >> 32;

@@ -139,6 +139,10 @@ static const struct skiff_arch_ops svm_ops = {
 	.set_regs = svm_set_regs,
 	.get_sregs = svm_get_sregs,
 	.set_sregs = svm_set_sregs,
+	.get_msr = svm_get_msr,
+	.set_msr = svm_set_msr,
+	.msrs_to_save = svm_msrs_to_save,
+	.nr_msrs_to_save = SVM_NR_MSRS_TO_SAVE,
 	.mmu_kind = MMU_KIND_NPT,
 };
 

@@ -62,6 +62,12 @@ void svm_get_sregs(struct skiff_vcpu *v, struct kvm_sregs *sregs);
 int svm_set_sregs(struct skiff_vcpu *v, const struct kvm_sregs *sregs);
 void svm_inject(struct skiff_vcpu *v, u8 vector, bool has_err, u32 err);
 
+/* msr.c: the vCPU's MSRs, for exits and KVM_GET/SET_MSRS. */
+#define SVM_NR_MSRS_TO_SAVE	11
+extern const u32 svm_msrs_to_save[SVM_NR_MSRS_TO_SAVE];
+int svm_get_msr(struct skiff_vcpu *v, u32 msr, u64 *val);
+int svm_set_msr(struct skiff_vcpu *v, u32 msr, u64 val);
+
 /* exit.c: what each exit code means (1 go on, 0 to userspace, <0). */
 int svm_handle_exit(struct skiff_vcpu *v);
 void svm_complete_io(struct skiff_vcpu *v);
