@@ -145,6 +145,33 @@ long skiff_vcpu_msrs(struct skiff_vcpu *v, struct kvm_msrs __user *um,
 long skiff_vcpu_get_fpu(struct skiff_vcpu *v, struct kvm_fpu __user *uf);
 long skiff_vcpu_set_fpu(struct skiff_vcpu *v, struct kvm_fpu __user *uf);
 
+/* emulate.c: decoding for CPUs that do not decode for us. */
+struct skiff_mov_cr {
+	u8 cr, gpr, len;
+	bool write;		/* MOV CRn, reg */
+};
+
+enum skiff_store_kind {
+	SKIFF_STORE_ALU,	/* ADD/OR/AND/SUB/XOR reg or imm into memory */
+	SKIFF_STORE_MOV,
+	SKIFF_STORE_XCHG,
+	SKIFF_STORE_CMPXCHG,
+};
+
+struct skiff_store {
+	enum skiff_store_kind kind;
+	int size;		/* bytes written */
+	int len;		/* instruction length */
+	u64 src;		/* the source operand */
+	u64 val;		/* what memory holds afterwards */
+};
+
+int skiff_decode_mov_cr(const u8 *b, int n, int mode,
+			struct skiff_mov_cr *out);
+int skiff_decode_store(const u8 *b, int n, int mode, u64 old,
+		       u64 *gprs, u64 *rflags, struct skiff_store *st);
+int skiff_decode_invlpg(const u8 *b, int n, int mode);
+
 /* vcpu_run.c: KVM_RUN. */
 long skiff_vcpu_run(struct skiff_vcpu *v);
 

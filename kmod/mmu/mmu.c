@@ -163,6 +163,15 @@ int mmu_emulate_write(struct mmu *mmu, u64 gpa, u64 val, u32 len)
 	return pte_write_emulated(mmu, gpa, val, len);
 }
 
+void mmu_unprotect_gfn(struct mmu *mmu, u64 gfn)
+{
+	if (!is_shadow(mmu))
+		return;
+	mmu->stats.unprotects++;
+	shadow_unprotect_gfn(mmu, gfn);
+	mmu_flush_if_needed(mmu);
+}
+
 /* Shadow: leaves via the rmap, and guest tables living in the range. */
 static void shadow_zap_range(struct mmu *mmu, u64 start, u64 end)
 {

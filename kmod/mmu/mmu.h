@@ -118,6 +118,7 @@ struct mmu_stats {
 	u64 faults;
 	u64 fast_faults;	/* dirty-log fast path */
 	u64 emulated_writes;
+	u64 unprotects;		/* mmu_unprotect_gfn: write let through */
 	u64 unsync_events;
 	u64 syncs;
 	u64 zapped;
@@ -191,6 +192,13 @@ void mmu_flush_guest_tlb(struct mmu *mmu);
  * a write-protected guest page table. Writes memory and updates sptes.
  */
 int mmu_emulate_write(struct mmu *mmu, u64 gpa, u64 val, u32 len);
+
+/*
+ * mmu_unprotect_gfn - stop shadowing the guest tables at gfn, so the
+ * guest's own write to it goes through when it retries: the fallback
+ * (KVM's unprotect-and-retry) for a write that cannot be emulated.
+ */
+void mmu_unprotect_gfn(struct mmu *mmu, u64 gfn);
 
 /*
  * Memslot removal / move or host invalidation of [start, end) gfns.

@@ -28,9 +28,15 @@
 #define EPT_X		(1ULL << 2)
 #define EPT_WB		(6ULL << 3)
 #define EPT_PS		(1ULL << 7)
-/* Software bits, ignored by hardware in both formats. */
-#define SPTE_HOST_WRITABLE	(1ULL << 52)	/* memslot allows writes */
-#define SPTE_MMU_WRITABLE	(1ULL << 53)	/* only dirty log blocks W */
+/*
+ * Software bits, ignored by hardware in every format: bits 9 and 10 of
+ * x86 entries in all paging modes (as KVM's), and of EPT entries while
+ * EPT A/D bits and MBEC are off. Bits 52-62, ignored in long mode and
+ * EPT, are reserved in legacy PAE mode, where a shadowed 32-bit or
+ * real-mode guest runs on these tables.
+ */
+#define SPTE_HOST_WRITABLE	(1ULL << 9)	/* memslot allows writes */
+#define SPTE_MMU_WRITABLE	(1ULL << 10)	/* only dirty log blocks W */
 #define SPTE_ADDR_MASK	0x000ffffffffff000ULL
 
 /*

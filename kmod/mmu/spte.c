@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Spte formats. Shadow and NPT tables use the x86 format; EPT has its
- * own R/W/X layout. Software bits 52/53 live in both formats where the
- * hardware ignores them.
+ * own R/W/X layout. Software bits 9/10 live in both formats where the
+ * hardware ignores them (mmu_internal.h).
  */
 #include "mmu_internal.h"
 

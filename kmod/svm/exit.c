@@ -13,7 +13,7 @@
 #include "svm.h"
 
 /* Past the instruction that exited: next_rip if the CPU gives it. */
-static void svm_skip(struct skiff_vcpu *v, u32 len)
+void svm_skip(struct skiff_vcpu *v, u32 len)
 {
 	struct vmcb *vmcb = to_svm(v)->vmcb;
 
@@ -29,10 +29,21 @@ static int svm_ud(struct skiff_vcpu *v)
 	return 1;
 }
 
-static int svm_gp(struct skiff_vcpu *v)
+int svm_gp(struct skiff_vcpu *v)
 {
 	svm_inject(v, X86_TRAP_GP, true, 0);
 	return 1;
+}
+
+/* An instruction skiff would have to emulate and cannot, as KVM says. */
+int svm_emulation_failed(struct skiff_vcpu *v)
+{
+	struct kvm_run *run = v->run;
+
+	run->exit_reason = KVM_EXIT_INTERNAL_ERROR;
+	run->internal.suberror = KVM_INTERNAL_ERROR_EMULATION;
+	run->internal.ndata = 0;
+	return 0;
 }
 
 /*
@@ -49,12 +60,8 @@ static int svm_exit_io(struct skiff_vcpu *v)
 	u8 size = (info & SVM_IOIO_SIZE_MASK) >> SVM_IOIO_SIZE_SHIFT;
 	bool in = info & SVM_IOIO_TYPE_MASK;
 
-	if (info & (SVM_IOIO_STR_MASK | SVM_IOIO_REP_MASK)) {
-		run->exit_reason = KVM_EXIT_INTERNAL_ERROR;
-		run->internal.suberror = KVM_INTERNAL_ERROR_EMULATION;
-		run->internal.ndata = 0;
-		return 0;
-	}
+	if (info & (SVM_IOIO_STR_MASK | SVM_IOIO_REP_MASK))
+		return svm_emulation_failed(v);
 	/* SZ8, SZ16, SZ32 are one-hot: 1, 2, 4 is the size in bytes. */
 	v->pio.pending = true;
 	v->pio.in = in;
@@ -148,10 +155,24 @@ static bool svm_host_write_fault(struct skiff_vcpu *v, u64 gpa, u64 ec)
 }
 
 /*
- * Nested page fault: the MMU maps the page (the guest retries), or the
- * address is no memory (KVM_EXIT_MMIO). The access size is not known
- * without decoding the instruction; len 0 says so.
+ * svm_mmio_exit - an access the MMU would not map: no memory there
+ * (KVM_EXIT_MMIO), or a write the creator's mapping refuses (-EFAULT).
+ * The access size is not known without decoding the instruction; len
+ * 0 says so.
  */
+int svm_mmio_exit(struct skiff_vcpu *v, u64 gpa, bool write)
+{
+	if (svm_host_write_fault(v, gpa, write ? PFERR_WRITE : 0))
+		return -EFAULT;
+	v->run->exit_reason = KVM_EXIT_MMIO;
+	v->run->mmio.phys_addr = gpa;
+	v->run->mmio.is_write = write;
+	v->run->mmio.len = 0;
+	memset(v->run->mmio.data, 0, sizeof(v->run->mmio.data));
+	return 0;
+}
+
+/* Nested page fault: the MMU maps the page, or it is MMIO. */
 static int svm_exit_npf(struct skiff_vcpu *v)
 {
 	struct vmcb_control_area *c = &to_svm(v)->vmcb->control;
@@ -166,14 +187,8 @@ static int svm_exit_npf(struct skiff_vcpu *v)
 	case MMU_RET_RETRY:
 		return 1;
 	case MMU_RET_MMIO:
-		if (svm_host_write_fault(v, c->exit_info_2, c->exit_info_1))
-			return -EFAULT;
-		v->run->exit_reason = KVM_EXIT_MMIO;
-		v->run->mmio.phys_addr = c->exit_info_2;
-		v->run->mmio.is_write = !!(c->exit_info_1 & PFERR_WRITE);
-		v->run->mmio.len = 0;
-		memset(v->run->mmio.data, 0, sizeof(v->run->mmio.data));
-		return 0;
+		return svm_mmio_exit(v, c->exit_info_2,
+				     c->exit_info_1 & PFERR_WRITE);
 	case MMU_RET_NOMEM:
 		return -ENOMEM;
 	default:
@@ -241,6 +256,17 @@ int svm_handle_exit(struct skiff_vcpu *v)
 		return svm_exit_msr(v);
 	case SVM_EXIT_NPF:
 		return svm_exit_npf(v);
+	case SVM_EXIT_READ_CR0:
+	case SVM_EXIT_READ_CR3:
+	case SVM_EXIT_READ_CR4:
+	case SVM_EXIT_WRITE_CR0:
+	case SVM_EXIT_WRITE_CR3:
+	case SVM_EXIT_WRITE_CR4:
+		return svm_exit_cr(v, code);
+	case SVM_EXIT_EXCP_BASE + X86_TRAP_PF:
+		return svm_exit_pf(v);
+	case SVM_EXIT_INVLPG:
+		return svm_exit_invlpg(v);
 	case SVM_EXIT_SHUTDOWN:
 		return svm_exit_shutdown(v);
 	case SVM_EXIT_INVD:

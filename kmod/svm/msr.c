@@ -93,8 +93,9 @@ int svm_get_msr(struct skiff_vcpu *v, u32 msr, u64 *val)
 	}
 }
 
-static int svm_set_efer(struct svm_vcpu *s, u64 val)
+static int svm_set_efer(struct skiff_vcpu *v, u64 val)
 {
+	struct svm_vcpu *s = to_svm(v);
 	struct vmcb_save_area *sa = &s->vmcb->save;
 
 	if (val & ~(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX))
@@ -103,6 +104,8 @@ static int svm_set_efer(struct svm_vcpu *s, u64 val)
 	if ((sa->cr0 & X86_CR0_PG) && ((val ^ s->efer) & EFER_LME))
 		return -1;
 	s->efer = (val & ~EFER_LMA) | (s->efer & EFER_LMA);
+	if (!svm_caps.npt)
+		return svm_shadow_load(v);
 	sa->efer = s->efer | EFER_SVME;
 	return 0;
 }
@@ -126,7 +129,7 @@ int svm_set_msr(struct skiff_vcpu *v, u32 msr, u64 val)
 	}
 	switch (msr) {
 	case MSR_EFER:
-		return svm_set_efer(s, val);
+		return svm_set_efer(v, val);
 	case MSR_IA32_TSC:
 		s->vmcb->control.tsc_offset = val - rdtsc();
 		v->tsc_offset = s->vmcb->control.tsc_offset;

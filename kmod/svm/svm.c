@@ -30,6 +30,7 @@ u64 svm_iopm_pa, svm_msrpm_pa;
 /* The x86 CPUID bits of leaf 0x8000000A EDX that matter here. */
 #define SVM_FEAT_NP		BIT(0)
 #define SVM_FEAT_NRIPS		BIT(3)
+#define SVM_FEAT_DECODE_ASSISTS	BIT(7)
 #define SVM_FEAT_FLUSH_BY_ASID	BIT(6)
 
 /*
@@ -83,6 +84,16 @@ static void svm_maps_free(void)
 	svm_iopm = svm_msrpm = NULL;
 }
 
+static void svm_vcpu_free(struct skiff_vcpu *v)
+{
+	struct svm_vcpu *s = to_svm(v);
+
+	free_page((unsigned long)s->pae_root);
+	free_page((unsigned long)s->vmcb);
+	kfree(s);
+	v->arch = NULL;
+}
+
 static int svm_vcpu_init(struct skiff_vcpu *v)
 {
 	struct svm_vcpu *s = kzalloc(sizeof(*s), GFP_KERNEL_ACCOUNT);
@@ -98,29 +109,39 @@ static int svm_vcpu_init(struct skiff_vcpu *v)
 	s->vmcb = page_address(page);
 	s->vmcb_pa = svm_page_pa(page);
 	v->arch = s;
+	/* Legacy PAE mode loads CR3 as 32 bits: the PDPT lives below 4G. */
+	if (!svm_caps.npt) {
+		page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO | GFP_DMA32);
+		if (!page) {
+			svm_vcpu_free(v);
+			return -ENOMEM;
+		}
+		s->pae_root = page_address(page);
+		s->pae_root_pa = svm_page_pa(page);
+	}
 	/* As KVM: the guest's TSC reads 0 when its vCPU is made. */
 	v->tsc_offset = -rdtsc();
 	svm_vmcb_init(v);
 	return 0;
 }
 
-static void svm_vcpu_free(struct skiff_vcpu *v)
-{
-	struct svm_vcpu *s = to_svm(v);
-
-	free_page((unsigned long)s->vmcb);
-	kfree(s);
-	v->arch = NULL;
-}
 
 /* One entry and its exit (struct skiff_arch_ops.run). */
 static int svm_run(struct skiff_vcpu *v)
 {
 	struct svm_vcpu *s = to_svm(v);
 
+	int r;
+
 	svm_complete_io(v);
-	/* The MMU may have rebuilt its root (never for TDP today). */
-	s->vmcb->control.nested_cr3 = mmu_root_hpa(v->vm->mmu);
+	if (svm_caps.npt) {
+		/* TDP keeps one root for the VM's life. */
+		s->vmcb->control.nested_cr3 = mmu_root_hpa(v->vm->mmu);
+	} else {
+		r = svm_shadow_pre_run(v);
+		if (r)
+			return r;
+	}
 	preempt_disable();
 	svm_cpu_pre_run(v);
 	local_irq_disable();
@@ -130,7 +151,7 @@ static int svm_run(struct skiff_vcpu *v)
 	return svm_handle_exit(v);
 }
 
-static const struct skiff_arch_ops svm_ops = {
+static struct skiff_arch_ops svm_ops = {
 	.name = "svm",
 	.vcpu_init = svm_vcpu_init,
 	.vcpu_free = svm_vcpu_free,
@@ -164,11 +185,9 @@ static int svm_detect(void)
 	svm_caps.max_asid = ebx - 1;
 	svm_caps.nrips = edx & SVM_FEAT_NRIPS;
 	svm_caps.flush_by_asid = edx & SVM_FEAT_FLUSH_BY_ASID;
+	svm_caps.decode_assists = edx & SVM_FEAT_DECODE_ASSISTS;
 	svm_caps.npt = npt && (edx & SVM_FEAT_NP);
-	if (!svm_caps.npt) {
-		pr_info("skiff: shadow paging (npt=0) is not implemented yet\n");
-		return -EOPNOTSUPP;
-	}
+	svm_ops.mmu_kind = svm_caps.npt ? MMU_KIND_NPT : MMU_KIND_SHADOW;
 	if (svm_caps.max_asid < 1) {
 		pr_info("skiff: SVM offers no guest ASID\n");
 		return -ENODEV;
@@ -189,8 +208,9 @@ const struct skiff_arch_ops *skiff_svm_init(void)
 		svm_maps_free();
 		return ERR_PTR(r);
 	}
-	pr_info("skiff: SVM, %u ASIDs, nested paging, %sNRIPS\n",
-		svm_caps.max_asid, svm_caps.nrips ? "" : "no ");
+	pr_info("skiff: SVM, %u ASIDs, %s paging, %sNRIPS, %sdecode assists\n",
+		svm_caps.max_asid, svm_caps.npt ? "nested" : "shadow",
+		svm_caps.nrips ? "" : "no ", svm_caps.decode_assists ? "" : "no ");
 	return &svm_ops;
 }
 

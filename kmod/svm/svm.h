@@ -26,6 +26,7 @@ struct svm_caps {
 	u32 max_asid;		/* highest usable ASID */
 	bool nrips;		/* next_rip on exits */
 	bool flush_by_asid;	/* TLB_CONTROL_FLUSH_ASID */
+	bool decode_assists;	/* exit_info_1 decodes CR and INVLPG exits */
 	bool npt;		/* nested paging, and the npt parameter */
 };
 
@@ -38,6 +39,12 @@ struct svm_vcpu {
 	int last_cpu;		/* where the ASID below is valid */
 	u64 asid_gen;
 	u64 efer;		/* as the guest sees it (no SVME) */
+	/* Shadow paging: the guest's own CR0/CR3/CR4 (the VMCB's differ). */
+	u64 cr0, cr3, cr4;
+	u64 *pae_root;		/* the PDPT of a guest not in long mode */
+	u64 pae_root_pa;
+	u64 retry_rip, retry_gpa;	/* the last unprotect-and-retry */
+	bool paging_stale;	/* svm_shadow_load() before the next entry */
 };
 
 static inline struct svm_vcpu *to_svm(struct skiff_vcpu *v)
@@ -71,6 +78,24 @@ int svm_set_msr(struct skiff_vcpu *v, u32 msr, u64 val);
 /* exit.c: what each exit code means (1 go on, 0 to userspace, <0). */
 int svm_handle_exit(struct skiff_vcpu *v);
 void svm_complete_io(struct skiff_vcpu *v);
+void svm_skip(struct skiff_vcpu *v, u32 len);
+int svm_gp(struct skiff_vcpu *v);
+int svm_emulation_failed(struct skiff_vcpu *v);
+int svm_mmio_exit(struct skiff_vcpu *v, u64 gpa, bool write);
+
+/* paging.c: control registers, and shadow paging (npt=0). */
+u64 svm_cr0(struct skiff_vcpu *v);
+u64 svm_cr3(struct skiff_vcpu *v);
+u64 svm_cr4(struct skiff_vcpu *v);
+bool svm_cr4_valid(u64 cr4);
+void svm_guest_paging(struct skiff_vcpu *v, struct mmu_paging *pg);
+int svm_code_mode(struct skiff_vcpu *v);
+int svm_fetch(struct skiff_vcpu *v, u8 *buf);
+int svm_shadow_load(struct skiff_vcpu *v);
+int svm_shadow_pre_run(struct skiff_vcpu *v);
+int svm_exit_cr(struct skiff_vcpu *v, u64 code);
+int svm_exit_pf(struct skiff_vcpu *v);
+int svm_exit_invlpg(struct skiff_vcpu *v);
 
 /* vmrun.S: load the guest's GPRs, VMRUN, store them back. */
 void skiff_svm_vmrun(u64 vmcb_pa, u64 host_save_pa, u64 *gprs);

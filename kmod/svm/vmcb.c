@@ -7,6 +7,7 @@
  */
 #include <linux/mm.h>
 #include <asm/apicdef.h>
+#include <asm/traps.h>
 #include <asm/msr-index.h>
 #include <asm/processor-flags.h>
 
@@ -15,12 +16,6 @@
 /* The PAT a reset CPU has (SDM/APM: WB WT UC- UC, twice). */
 #define PAT_RESET	0x0007040600070406ULL
 #define EFER_GUEST	(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX)
-/* CR4 bits a guest may set: the CPUID we offer (cpuid.c) allows these. */
-#define CR4_GUEST	(X86_CR4_VME | X86_CR4_PVI | X86_CR4_TSD |        \
-			 X86_CR4_DE | X86_CR4_PSE | X86_CR4_PAE |         \
-			 X86_CR4_MCE | X86_CR4_PGE | X86_CR4_PCE |        \
-			 X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT |            \
-			 X86_CR4_FSGSBASE | X86_CR4_SMEP | X86_CR4_SMAP)
 
 static void set_intercept(struct vmcb *vmcb, u32 bit)
 {
@@ -52,6 +47,17 @@ static void svm_set_intercepts(struct vmcb *vmcb)
 	for (i = 0; i < ARRAY_SIZE(bits); i++)
 		set_intercept(vmcb, bits[i]);
 	vmcb->control.intercepts[INTERCEPT_DR] = ~0U;
+	/* CR4 keeps to what the CPUID we offer allows (paging.c). */
+	set_intercept(vmcb, INTERCEPT_CR4_WRITE);
+	if (svm_caps.npt)
+		return;
+	/* Shadow paging: paging state and #PF belong to the MMU core. */
+	set_intercept(vmcb, INTERCEPT_CR0_WRITE);
+	set_intercept(vmcb, INTERCEPT_CR3_READ);
+	set_intercept(vmcb, INTERCEPT_CR3_WRITE);
+	set_intercept(vmcb, INTERCEPT_CR4_READ);
+	set_intercept(vmcb, INTERCEPT_INVLPG);
+	set_intercept(vmcb, INTERCEPT_EXCEPTION_OFFSET + X86_TRAP_PF);
 }
 
 static void seg_reset(struct vmcb_seg *seg, u16 attrib)
@@ -95,12 +101,21 @@ void svm_vmcb_init(struct skiff_vcpu *v)
 	c->msrpm_base_pa = svm_msrpm_pa;
 	c->tsc_offset = v->tsc_offset;
 	c->int_ctl = V_INTR_MASKING_MASK;
-	c->nested_ctl = SVM_NESTED_CTL_NP_ENABLE;
-	c->nested_cr3 = mmu_root_hpa(v->vm->mmu);
 	svm_save_reset(&s->vmcb->save);
 	s->efer = 0;
 	s->last_cpu = -1;	/* a fresh ASID at the next entry */
+	s->retry_rip = ~0ULL;
 	memset(v->gprs, 0, sizeof(v->gprs));
+	if (svm_caps.npt) {
+		c->nested_ctl = SVM_NESTED_CTL_NP_ENABLE;
+		c->nested_cr3 = mmu_root_hpa(v->vm->mmu);
+		return;
+	}
+	s->cr0 = s->vmcb->save.cr0;
+	s->cr3 = 0;
+	s->cr4 = 0;
+	/* Callers may hold vm->lock: the core learns the mode at entry. */
+	s->paging_stale = true;
 }
 
 void svm_get_regs(struct skiff_vcpu *v, struct kvm_regs *r)
@@ -211,10 +226,10 @@ void svm_get_sregs(struct skiff_vcpu *v, struct kvm_sregs *k)
 	k->tr.unusable = 0;
 	dt_to_kvm(&sa->gdtr, &k->gdt);
 	dt_to_kvm(&sa->idtr, &k->idt);
-	k->cr0 = sa->cr0;
+	k->cr0 = svm_cr0(v);
 	k->cr2 = sa->cr2;
-	k->cr3 = sa->cr3;
-	k->cr4 = sa->cr4;
+	k->cr3 = svm_cr3(v);
+	k->cr4 = svm_cr4(v);
 	k->cr8 = s->vmcb->control.int_ctl & V_TPR_MASK;
 	k->efer = s->efer;
 	/* No local APIC: KVM reports the reset base of the BSP's. */
@@ -232,7 +247,7 @@ static bool svm_sregs_valid(const struct kvm_sregs *k)
 {
 	bool pg = k->cr0 & X86_CR0_PG;
 
-	if (k->cr0 >> 32 || (k->efer & ~EFER_GUEST) || (k->cr4 & ~CR4_GUEST))
+	if (k->cr0 >> 32 || (k->efer & ~EFER_GUEST) || !svm_cr4_valid(k->cr4))
 		return false;
 	if (pg && !(k->cr0 & X86_CR0_PE))
 		return false;
@@ -269,15 +284,21 @@ int svm_set_sregs(struct skiff_vcpu *v, const struct kvm_sregs *k)
 	sa->idtr.base = k->idt.base;
 	sa->idtr.limit = k->idt.limit;
 	sa->cpl = k->ss.dpl & 3;
-	sa->cr0 = k->cr0;
 	sa->cr2 = k->cr2;
-	sa->cr3 = k->cr3;
-	sa->cr4 = k->cr4;
 	s->efer = k->efer;
-	sa->efer = k->efer | EFER_SVME;
 	/* A new address space: the guest's TLB must forget the old one. */
 	v->vm->mmu_flush = true;
-	return 0;
+	if (svm_caps.npt) {
+		sa->cr0 = k->cr0;
+		sa->cr3 = k->cr3;
+		sa->cr4 = k->cr4;
+		sa->efer = k->efer | EFER_SVME;
+		return 0;
+	}
+	s->cr0 = k->cr0;
+	s->cr3 = k->cr3;
+	s->cr4 = k->cr4;
+	return svm_shadow_load(v) ? -EINVAL : 0;
 }
 
 /* svm_inject - deliver exception vector at the next entry. */

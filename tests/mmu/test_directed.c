@@ -232,6 +232,43 @@ TEST(shadow_lm4_write_protects_tables)
 	done();
 }
 
+/* Unprotect-and-retry: the table is no longer shadowed, the write is
+ * the guest's own, and the next translation through it rebuilds it. */
+TEST(shadow_unprotect_lets_the_write_through)
+{
+	struct mmu_paging pg = shadow_setup(MMU_MODE_LM4, false, 0);
+	struct mmu_stats st, st2;
+	struct sim_access r;
+	u64 pt;
+
+	gpt_map(&g, pg.cr3, 0x1000, 0x30000 | GPT_P | GPT_W | GPT_U, 1);
+	pt = gpt_entry_gpa(&g, pg.cr3, 0x1000, 1) & ~0xfffULL;
+	/* Mapped through another PT: its own walk must not shadow it. */
+	gpt_map(&g, pg.cr3, 0x400000, pt | GPT_P | GPT_W, 1);
+	load(&pg);
+	CHECK(access(0x1000, K_UR) == SIM_OK);
+	CHECK(access(0x400000, K_SR) == SIM_OK);
+	CHECK(!(leaf_spte(0x400000) & X86_W));
+	mmu_get_stats(s.mmu, &st);
+	mmu_unprotect_gfn(s.mmu, pt >> 12);
+	sim_do_access(&s, 0x400000 + 8, K_SW, 0x31000 | GPT_P | GPT_U, 8, &r);
+	CHECK(r.out == SIM_OK && !r.emulated);
+	CHECK(leaf_spte(0x400000) & X86_W);
+	mmu_get_stats(s.mmu, &st2);
+	CHECK(st2.unprotects == st.unprotects + 1);
+	CHECK(st2.emulated_writes == st.emulated_writes);
+	/* The new gpte is seen: 0x1000 now maps guest frame 0x31. */
+	CHECK(access(0x1000, K_UR) == SIM_OK);
+	{
+		u64 hfn, gfn = 0, spte;
+		u8 allow;
+
+		CHECK(!hw_walk_shadow(&s, 0x1000, &hfn, &allow, &spte));
+		CHECK(!sim_gfn_of_hfn(&s, hfn, &gfn) && gfn == 0x31);
+	}
+	done();
+}
+
 TEST(shadow_unsync_invlpg_and_cr3_sync)
 {
 	struct mmu_paging pg = shadow_setup(MMU_MODE_LM4, true, 0);
@@ -726,6 +763,7 @@ static const struct test_case cases[] = {
 	TEST_ENTRY(tdp_1g_pages_and_logging),
 	TEST_ENTRY(nested_l2_two_dimensional),
 	TEST_ENTRY(nested_walk_write_unprotects),
+	TEST_ENTRY(shadow_unprotect_lets_the_write_through),
 };
 
 TEST_MAIN("mmu-directed", cases)

@@ -1,0 +1,412 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Guest paging on SVM: the control registers the guest sees, and
+ * shadow paging (the module parameter npt=0) over the MMU core.
+ *
+ * With nested paging the guest owns CR0 and CR3; only CR4 writes exit,
+ * so the guest cannot turn on what the CPUID we offer leaves out
+ * (OSXSAVE above all: its XSAVE state would escape KVM_GET_FPU).
+ *
+ * With shadow paging the hardware runs on the MMU core's tables: CR0,
+ * CR3 and CR4 writes exit, the guest's values are kept here, and the
+ * hardware's are derived (PG and WP always on, PAE always on). A
+ * guest with paging off or in a 32-bit mode runs in the CPU's legacy
+ * PAE mode (paged real mode for CR0.PE=0), on a 4-entry PDPT copied
+ * from the core's 4-level root before each entry; a long-mode guest
+ * runs on the root itself. #PF and INVLPG exit to the core.
+ *
+ * Without DecodeAssists (QEMU's SVM has none) the instruction behind a
+ * CR exit is decoded from guest memory (kmod/core/emulate.c).
+ */
+#include <linux/mm.h>
+#include <linux/mutex.h>
+#include <asm/processor-flags.h>
+#include <asm/traps.h>
+
+#include "svm.h"
+
+#define CR4_GUEST	(X86_CR4_VME | X86_CR4_PVI | X86_CR4_TSD |        \
+			 X86_CR4_DE | X86_CR4_PSE | X86_CR4_PAE |         \
+			 X86_CR4_MCE | X86_CR4_PGE | X86_CR4_PCE |        \
+			 X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT |            \
+			 X86_CR4_FSGSBASE | X86_CR4_SMEP | X86_CR4_SMAP)
+/* CPUID 0x8000000A EDX bit 7: exit_info_1 names the GPR of a CR exit. */
+#define EXITINFO_CR_VALID	BIT_ULL(63)
+
+u64 svm_cr0(struct skiff_vcpu *v)
+{
+	return svm_caps.npt ? to_svm(v)->vmcb->save.cr0 : to_svm(v)->cr0;
+}
+
+u64 svm_cr3(struct skiff_vcpu *v)
+{
+	return svm_caps.npt ? to_svm(v)->vmcb->save.cr3 : to_svm(v)->cr3;
+}
+
+u64 svm_cr4(struct skiff_vcpu *v)
+{
+	return svm_caps.npt ? to_svm(v)->vmcb->save.cr4 : to_svm(v)->cr4;
+}
+
+bool svm_cr4_valid(u64 cr4)
+{
+	return !(cr4 & ~CR4_GUEST);
+}
+
+/* svm_guest_paging - the guest's paging state, as the MMU core wants it. */
+void svm_guest_paging(struct skiff_vcpu *v, struct mmu_paging *pg)
+{
+	u64 cr0 = svm_cr0(v), cr4 = svm_cr4(v), efer = to_svm(v)->efer;
+
+	memset(pg, 0, sizeof(*pg));
+	if (!(cr0 & X86_CR0_PG))
+		pg->mode = MMU_MODE_OFF;
+	else if (efer & EFER_LMA)
+		pg->mode = (cr4 & X86_CR4_LA57) ? MMU_MODE_LM5 : MMU_MODE_LM4;
+	else if (cr4 & X86_CR4_PAE)
+		pg->mode = MMU_MODE_PAE;
+	else
+		pg->mode = MMU_MODE_32;
+	pg->wp = cr0 & X86_CR0_WP;
+	pg->pse = cr4 & X86_CR4_PSE;
+	pg->nxe = efer & EFER_NX;
+	pg->smep = cr4 & X86_CR4_SMEP;
+	pg->smap = cr4 & X86_CR4_SMAP;
+	pg->cr3 = svm_cr3(v);
+}
+
+/* The code size of the guest's current code segment: 16, 32 or 64. */
+int svm_code_mode(struct skiff_vcpu *v)
+{
+	struct vmcb_save_area *sa = &to_svm(v)->vmcb->save;
+
+	if (!(svm_cr0(v) & X86_CR0_PE))
+		return 16;
+	if ((to_svm(v)->efer & EFER_LMA) && (sa->cs.attrib & SVM_SELECTOR_L_MASK))
+		return 64;
+	return (sa->cs.attrib & SVM_SELECTOR_DB_MASK) ? 32 : 16;
+}
+
+/*
+ * svm_fetch - up to 15 instruction bytes at CS:RIP through the guest's
+ * own tables. Returns how many could be read (0: none). Under vm->lock.
+ */
+int svm_fetch(struct skiff_vcpu *v, u8 *buf)
+{
+	struct vmcb_save_area *sa = &to_svm(v)->vmcb->save;
+	u64 va = sa->cs.base + sa->rip;
+	struct mmu_paging pg;
+	struct mmu_walk w;
+	int got = 0;
+
+	if (svm_code_mode(v) != 64)
+		va = (u32)va;
+	svm_guest_paging(v, &pg);
+	if (pg.mode == MMU_MODE_PAE && mmu_load_pdptes(v->vm->mmu, &pg))
+		return 0;
+	while (got < 15) {
+		u32 ec = PFERR_FETCH | (sa->cpl == 3 ? PFERR_USER : 0);
+		u32 n = min_t(u32, 15 - got, PAGE_SIZE - offset_in_page(va));
+
+		if (mmu_walk_guest(v->vm->mmu, &pg, va, ec, &w, false))
+			break;
+		if (skiff_guest_read(v->vm, (w.gfn << PAGE_SHIFT) |
+				     offset_in_page(va), buf + got, n))
+			break;
+		got += n;
+		va += n;
+	}
+	return got;
+}
+
+/* A GPR as a CR instruction names it (RAX and RSP live in the VMCB). */
+static u64 *svm_gpr(struct skiff_vcpu *v, u8 r)
+{
+	struct vmcb_save_area *sa = &to_svm(v)->vmcb->save;
+
+	if (r == SKIFF_RAX)
+		return &sa->rax;
+	if (r == SKIFF_RSP)
+		return &sa->rsp;
+	return &v->gprs[r];
+}
+
+/*
+ * svm_shadow_load - after the guest's CR0, CR3, CR4 or EFER changed
+ * (shadow paging): the hardware's values, and the core's paging mode.
+ * Returns -1 if a PAE guest's PDPTEs are invalid (#GP for MOV CR).
+ */
+int svm_shadow_load(struct skiff_vcpu *v)
+{
+	struct svm_vcpu *s = to_svm(v);
+	struct vmcb_save_area *sa = &s->vmcb->save;
+	bool pg_on = s->cr0 & X86_CR0_PG;
+	struct mmu_paging pg;
+	int r;
+
+	s->paging_stale = false;
+	sa->cr0 = s->cr0 | X86_CR0_PG | X86_CR0_WP;
+	sa->cr4 = s->cr4 | X86_CR4_PAE;
+	/* As KVM: the core's sptes use NX whatever the guest's EFER says. */
+	sa->efer = s->efer | EFER_SVME | EFER_NX;
+	if (!pg_on) {
+		sa->cr4 &= ~(X86_CR4_SMEP | X86_CR4_SMAP);
+		sa->efer &= ~(EFER_LME | EFER_LMA);
+	}
+	/* Reads of CR0 exit only while the hardware's differs. */
+	if (sa->cr0 != s->cr0)
+		s->vmcb->control.intercepts[INTERCEPT_CR] |= BIT(INTERCEPT_CR0_READ);
+	else
+		s->vmcb->control.intercepts[INTERCEPT_CR] &= ~BIT(INTERCEPT_CR0_READ);
+	svm_guest_paging(v, &pg);
+	mutex_lock(&v->vm->lock);
+	r = pg.mode == MMU_MODE_PAE ? mmu_load_pdptes(v->vm->mmu, &pg) : 0;
+	if (!r)
+		r = mmu_set_paging(v->vm->mmu, &pg) ? -1 : 0;
+	mutex_unlock(&v->vm->lock);
+	return r;
+}
+
+/*
+ * svm_shadow_pre_run - the root for this entry: the core's 4-level
+ * root for a long-mode guest, else a PDPT of its first four entries
+ * (legacy PAE mode; PDPTEs carry P only, the rest is reserved there).
+ */
+int svm_shadow_pre_run(struct skiff_vcpu *v)
+{
+	struct svm_vcpu *s = to_svm(v);
+	u64 root, *p4, *p3;
+	int i;
+
+	if (s->paging_stale && svm_shadow_load(v))
+		return -EINVAL;
+	mutex_lock(&v->vm->lock);
+	root = mmu_root_hpa(v->vm->mmu);
+	mutex_unlock(&v->vm->lock);
+	if (!root)
+		return -ENOMEM;
+	if (s->efer & EFER_LMA) {
+		s->vmcb->save.cr3 = root;
+		return 0;
+	}
+	p4 = __va(root);
+	p3 = (p4[0] & _PAGE_PRESENT) ? __va(p4[0] & PTE_PFN_MASK) : NULL;
+	for (i = 0; i < 4; i++)
+		s->pae_root[i] = p3 && (p3[i] & _PAGE_PRESENT) ?
+			(p3[i] & PTE_PFN_MASK) | _PAGE_PRESENT : 0;
+	s->vmcb->save.cr3 = s->pae_root_pa;
+	return 0;
+}
+
+static int svm_set_cr0(struct skiff_vcpu *v, u64 val)
+{
+	struct svm_vcpu *s = to_svm(v);
+	bool was_pg = s->cr0 & X86_CR0_PG, pg = val & X86_CR0_PG;
+
+	if (val >> 32 || (pg && !(val & X86_CR0_PE)) ||
+	    ((val & X86_CR0_NW) && !(val & X86_CR0_CD)))
+		return -1;
+	if (!was_pg && pg && (s->efer & EFER_LME)) {
+		if (!(s->cr4 & X86_CR4_PAE))
+			return -1;
+		s->efer |= EFER_LMA;
+	}
+	if (was_pg && !pg)
+		s->efer &= ~EFER_LMA;
+	s->cr0 = val;
+	return svm_shadow_load(v);
+}
+
+static int svm_set_cr3(struct skiff_vcpu *v, u64 val)
+{
+	struct svm_vcpu *s = to_svm(v);
+
+	if ((s->efer & EFER_LMA) && (val >> MMU_MAXPHYADDR))
+		return -1;
+	s->cr3 = (s->efer & EFER_LMA) ? val : (u32)val;
+	return svm_shadow_load(v);
+}
+
+static int svm_set_cr4(struct skiff_vcpu *v, u64 val)
+{
+	struct svm_vcpu *s = to_svm(v);
+
+	if (!svm_cr4_valid(val) ||
+	    ((s->efer & EFER_LMA) && !(val & X86_CR4_PAE)))
+		return -1;
+	if (svm_caps.npt) {
+		s->vmcb->save.cr4 = val;
+		return 0;
+	}
+	s->cr4 = val;
+	return svm_shadow_load(v);
+}
+
+/* Which GPR, and how long the instruction is, for a CR exit. */
+static int svm_cr_insn(struct skiff_vcpu *v, u8 cr, bool write, u8 *gpr,
+		       u8 *len)
+{
+	struct vmcb_control_area *c = &to_svm(v)->vmcb->control;
+	struct skiff_mov_cr m;
+	u8 buf[15];
+	int n;
+
+	if (c->exit_info_1 & EXITINFO_CR_VALID) {
+		*gpr = c->exit_info_1 & 15;
+		*len = 0;		/* next_rip is there with decode assists */
+		return 0;
+	}
+	mutex_lock(&v->vm->lock);
+	n = svm_fetch(v, buf);
+	mutex_unlock(&v->vm->lock);
+	if (!n || skiff_decode_mov_cr(buf, n, svm_code_mode(v), &m) ||
+	    m.cr != cr || m.write != write)
+		return -1;
+	*gpr = m.gpr;
+	*len = m.len;
+	return 0;
+}
+
+/*
+ * svm_exit_cr - MOV to or from CR0, CR3 or CR4. A value no CPU would
+ * take is #GP; an instruction that cannot be decoded goes to the
+ * monitor as an emulation failure, as on KVM.
+ */
+int svm_exit_cr(struct skiff_vcpu *v, u64 code)
+{
+	bool write = code >= SVM_EXIT_WRITE_CR0;
+	u8 cr = code & 15, gpr, len;
+	u64 *reg, val;
+	int r;
+
+	if (svm_cr_insn(v, cr, write, &gpr, &len))
+		return svm_emulation_failed(v);
+	reg = svm_gpr(v, gpr);
+	if (!write) {
+		val = cr == 0 ? svm_cr0(v) : cr == 3 ? svm_cr3(v) : svm_cr4(v);
+		*reg = svm_code_mode(v) == 64 ? val : (u32)val;
+		svm_skip(v, len);
+		return 1;
+	}
+	val = svm_code_mode(v) == 64 ? *reg : (u32)*reg;
+	if (cr == 0)
+		r = svm_set_cr0(v, val);
+	else if (cr == 3)
+		r = svm_set_cr3(v, val);
+	else
+		r = svm_set_cr4(v, val);
+	if (r)
+		return svm_gp(v);
+	svm_skip(v, len);
+	return 1;
+}
+
+/*
+ * A write to a guest page table the core write-protects: emulated when
+ * the decoder knows the store, else the page is unprotected and the
+ * guest retries it (KVM's reexecute_instruction). A retry at the same
+ * RIP and address twice running means the write's own translation
+ * re-shadows the page: that is an emulation failure, as on KVM.
+ */
+static int svm_pt_write(struct skiff_vcpu *v, u64 gpa)
+{
+	struct svm_vcpu *s = to_svm(v);
+	struct vmcb_save_area *sa = &s->vmcb->save;
+	u64 old = 0, gprs[SKIFF_NR_GPRS], rflags = sa->rflags;
+	struct skiff_store st;
+	u8 buf[15];
+	int n, r = -1;
+
+	memcpy(gprs, v->gprs, sizeof(gprs));
+	gprs[SKIFF_RAX] = sa->rax;
+	gprs[SKIFF_RSP] = sa->rsp;
+	mutex_lock(&v->vm->lock);
+	n = svm_fetch(v, buf);
+	skiff_guest_read(v->vm, gpa, &old, min_t(u64, 8,
+			 PAGE_SIZE - offset_in_page(gpa)));
+	if (n && !skiff_decode_store(buf, n, svm_code_mode(v), old, gprs,
+				     &rflags, &st) &&
+	    offset_in_page(gpa) + st.size <= PAGE_SIZE)
+		r = mmu_emulate_write(v->vm->mmu, gpa, st.val, st.size);
+	if (r) {
+		if (s->retry_rip == sa->rip && s->retry_gpa == gpa) {
+			mutex_unlock(&v->vm->lock);
+			return svm_emulation_failed(v);
+		}
+		s->retry_rip = sa->rip;
+		s->retry_gpa = gpa;
+		mmu_unprotect_gfn(v->vm->mmu, gpa >> PAGE_SHIFT);
+		mutex_unlock(&v->vm->lock);
+		return 1;
+	}
+	mutex_unlock(&v->vm->lock);
+	memcpy(v->gprs, gprs, sizeof(gprs));
+	sa->rax = gprs[SKIFF_RAX];
+	sa->rflags = rflags;
+	sa->rip += st.len;
+	return 1;
+}
+
+/* svm_exit_pf - a #PF on the shadow tables (shadow paging only). */
+int svm_exit_pf(struct skiff_vcpu *v)
+{
+	struct svm_vcpu *s = to_svm(v);
+	struct vmcb_control_area *c = &s->vmcb->control;
+	u32 ec = c->exit_info_1;
+	u64 addr = c->exit_info_2;
+	enum mmu_fault_ret r;
+	struct mmu_fault f;
+
+	if (s->vmcb->save.rflags & X86_EFLAGS_AC)
+		ec |= PFERR_AC;
+	mutex_lock(&v->vm->lock);
+	r = mmu_page_fault(v->vm->mmu, addr, ec, &f);
+	mutex_unlock(&v->vm->lock);
+	if (r != MMU_RET_EMULATE)
+		s->retry_rip = ~0ULL;
+	switch (r) {
+	case MMU_RET_RETRY:
+		return 1;
+	case MMU_RET_INJECT:
+		s->vmcb->save.cr2 = addr;
+		svm_inject(v, X86_TRAP_PF, true, f.error_code);
+		return 1;
+	case MMU_RET_EMULATE:
+		return svm_pt_write(v, f.gpa);
+	case MMU_RET_MMIO:
+		return svm_mmio_exit(v, f.gpa, ec & PFERR_WRITE);
+	case MMU_RET_NOMEM:
+		return -ENOMEM;
+	default:
+		return -EIO;
+	}
+}
+
+/*
+ * svm_exit_invlpg - INVLPG (shadow paging only). Without DecodeAssists
+ * the address is not known: the guest's whole TLB is flushed, which
+ * the architecture allows. The instruction's length is still needed
+ * (no NRIPS): an undecodable one is an emulation failure.
+ */
+int svm_exit_invlpg(struct skiff_vcpu *v)
+{
+	struct vmcb_control_area *c = &to_svm(v)->vmcb->control;
+	bool assisted = svm_caps.decode_assists;
+	u8 buf[15];
+	int n, len = 0;
+
+	mutex_lock(&v->vm->lock);
+	if (assisted)
+		mmu_invlpg(v->vm->mmu, c->exit_info_1);
+	else
+		mmu_flush_guest_tlb(v->vm->mmu);
+	n = svm_caps.nrips ? 0 : svm_fetch(v, buf);
+	mutex_unlock(&v->vm->lock);
+	if (!svm_caps.nrips) {
+		len = skiff_decode_invlpg(buf, n, svm_code_mode(v));
+		if (len <= 0)
+			return svm_emulation_failed(v);
+	}
+	svm_skip(v, len);
+	return 1;
+}
