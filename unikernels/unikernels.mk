@@ -41,6 +41,7 @@ $(GUEST_OUT)/tiny.hvt: $(OBJ)/unikernels/tiny/tiny.o $(TINY_DIR)/tiny.lds
 ALL_TARGETS += $(GUEST_OUT)/tiny.hvt
 
 BATS_SUITES += $(wildcard $(TOP)/tests/bats/guests.bats \
-	$(TOP)/tests/bats/hostile.bats $(TOP)/tests/bats/net.bats)
+	$(TOP)/tests/bats/hostile.bats $(TOP)/tests/bats/net.bats \
+	$(TOP)/tests/bats/torture.bats)
 # Reads images only: no VM device.
 BATS_HOST_SUITES += $(TOP)/tests/bats/sdk_abi.bats
