@@ -22,6 +22,7 @@ $(eval $(call skiff_image,time,$(UK_TESTS)/time))
 $(eval $(call skiff_image,bigout,$(UK_TESTS)/bigout))
 $(eval $(call skiff_image,memory,$(UK_TESTS)/memory))
 $(eval $(call skiff_image,block,$(UK_TESTS)/block))
+$(eval $(call skiff_image,torture,$(UK_TESTS)/torture))
 # The one guest allowed SSE: it tests the FPU on purpose.
 $(eval $(call skiff_image,fpu,$(UK_TESTS)/fpu,,$(SDK_FPU_CFLAGS)))
 # Solo5's own program-header layout, to prove foreign layouts load.
@@ -40,6 +41,7 @@ $(GUEST_OUT)/tiny.hvt: $(OBJ)/unikernels/tiny/tiny.o $(TINY_DIR)/tiny.lds
 ALL_TARGETS += $(GUEST_OUT)/tiny.hvt
 
 BATS_SUITES += $(wildcard $(TOP)/tests/bats/guests.bats \
-	$(TOP)/tests/bats/hostile.bats $(TOP)/tests/bats/net.bats)
+	$(TOP)/tests/bats/hostile.bats $(TOP)/tests/bats/net.bats \
+	$(TOP)/tests/bats/torture.bats)
 # Reads images only: no VM device.
 BATS_HOST_SUITES += $(TOP)/tests/bats/sdk_abi.bats

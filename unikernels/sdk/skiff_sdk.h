@@ -46,6 +46,25 @@ void skiff_panic(const char *fmt, ...)
 	__attribute__((noreturn, format(printf, 1, 2)));
 void skiff_halt(int status, const void *cookie) __attribute__((noreturn));
 
+/* trap.c: CPU exceptions (vectors 0-31), as trap_entry.S saves them. */
+struct skiff_trap_frame {
+	uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
+	uint64_t rdi, rsi, rbp, rbx, rdx, rcx, rax;
+	uint64_t vector;
+	uint64_t error_code;	/* 0 for vectors without one */
+	uint64_t rip, cs, rflags, rsp, ss;	/* as the CPU pushed them */
+};
+
+/*
+ * A guest's handler for one vector gets the saved state and CR2. It
+ * returns true to resume with the frame as it left it (it may change any
+ * field but vector and error_code), false for the SDK's report and halt
+ * with 255. A fault inside a handler is reported, not handled.
+ */
+typedef bool (*skiff_trap_handler)(struct skiff_trap_frame *frame,
+				   uint64_t cr2);
+void skiff_set_trap_handler(unsigned int vector, skiff_trap_handler fn);
+
 /* console.c */
 void skiff_console_write(const char *buf, size_t len);
 void skiff_puts(const char *s);

@@ -1,21 +1,17 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * CPU exceptions: print a one-line report, then halt with status 255 and
- * the trap frame as the halt cookie (7 x u64: cr2, error_code, rip, cs,
- * rflags, rsp, ss), which is what a tender's dumpcore expects.
+ * CPU exceptions. A guest may take a vector itself (skiff_set_trap_handler)
+ * and resume; otherwise, or if its handler declines, print a one-line
+ * report, then halt with status 255 and the trap frame as the halt cookie
+ * (7 x u64: cr2, error_code, rip, cs, rflags, rsp, ss), which is what a
+ * tender's dumpcore expects.
  */
 #include "sdk_internal.h"
 
-/* What the stubs in trap_entry.S leave on the stack. */
-struct trap_regs {
-	uint64_t vector;
-	uint64_t error_code;
-	uint64_t rip;
-	uint64_t cs;
-	uint64_t rflags;
-	uint64_t rsp;
-	uint64_t ss;
-};
+#define NR_VECTORS	32
+
+/* trap_entry.S pushes 15 registers, the vector and an error code. */
+_Static_assert(sizeof(struct skiff_trap_frame) == 22 * 8, "trap frame size");
 
 /* The ABI wants HVT_HALT_COOKIE_MAX bytes behind a cookie pointer. */
 static union {
@@ -24,7 +20,10 @@ static union {
 } trap_cookie;
 static int in_trap;
 
-static const char *const trap_names[32] = {
+static skiff_trap_handler handlers[NR_VECTORS];
+static bool in_handler;
+
+static const char *const trap_names[NR_VECTORS] = {
 	"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM",
 	"#DF", "#CSO", "#TS", "#NP", "#SS", "#GP", "#PF", "#15",
 	"#MF", "#AC", "#MC", "#XM", "#VE", "#CP", "#22", "#23",
@@ -39,31 +38,62 @@ static uint64_t read_cr2(void)
 	return cr2;
 }
 
-void sdk_trap(const struct trap_regs *regs);
-
-void sdk_trap(const struct trap_regs *regs)
+void skiff_set_trap_handler(unsigned int vector, skiff_trap_handler fn)
 {
-	uint64_t cr2 = read_cr2();
+	if (vector < NR_VECTORS)
+		handlers[vector] = fn;
+}
 
+static bool run_handler(struct skiff_trap_frame *f, uint64_t cr2)
+{
+	skiff_trap_handler fn = handlers[f->vector % NR_VECTORS];
+	bool resume;
+
+	/* A fault inside a handler is reported, not handled again. */
+	if (!fn || in_handler)
+		return false;
+	in_handler = true;
+	resume = fn(f, cr2);
+	in_handler = false;
+	return resume;
+}
+
+static void report(const struct skiff_trap_frame *f, uint64_t cr2)
+	__attribute__((noreturn));
+
+static void report(const struct skiff_trap_frame *f, uint64_t cr2)
+{
 	/* A fault while reporting a fault: halt without printing. */
 	if (in_trap++)
 		skiff_halt(SKIFF_EXIT_ABORT, &trap_cookie);
 
 	trap_cookie.frame = (struct hvt_trap_frame){
 		.cr2 = cr2,
-		.error_code = regs->error_code,
-		.rip = regs->rip,
-		.cs = regs->cs,
-		.rflags = regs->rflags,
-		.rsp = regs->rsp,
-		.ss = regs->ss,
+		.error_code = f->error_code,
+		.rip = f->rip,
+		.cs = f->cs,
+		.rflags = f->rflags,
+		.rsp = f->rsp,
+		.ss = f->ss,
 	};
 
 	skiff_printf("skiff: trap: %s (vector %lu) error_code=0x%lx rip=0x%lx cr2=0x%lx rsp=0x%lx rflags=0x%lx\n",
-		     trap_names[regs->vector & 31],
-		     (unsigned long)regs->vector,
-		     (unsigned long)regs->error_code,
-		     (unsigned long)regs->rip, (unsigned long)cr2,
-		     (unsigned long)regs->rsp, (unsigned long)regs->rflags);
+		     trap_names[f->vector % NR_VECTORS],
+		     (unsigned long)f->vector,
+		     (unsigned long)f->error_code,
+		     (unsigned long)f->rip, (unsigned long)cr2,
+		     (unsigned long)f->rsp, (unsigned long)f->rflags);
 	skiff_halt(SKIFF_EXIT_ABORT, &trap_cookie);
+}
+
+void sdk_trap(struct skiff_trap_frame *f);
+
+void sdk_trap(struct skiff_trap_frame *f)
+{
+	/* Before anything else can fault and change it. */
+	uint64_t cr2 = read_cr2();
+
+	if (run_handler(f, cr2))
+		return;
+	report(f, cr2);
 }

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * Exception stubs for vectors 0-31. Each pushes a dummy error code where
- * the CPU does not push one, then the vector number, so sdk_trap() sees
- * one layout: vector, error_code, rip, cs, rflags, rsp, ss. Nothing ever
- * returns from a trap (the guest halts with 255), so no registers are
- * saved.
+ * the CPU does not push one, then the vector number, then every general
+ * register, so sdk_trap() sees one layout: struct skiff_trap_frame. A
+ * guest's handler may resume the interrupted code (skiff_set_trap_handler),
+ * so the registers, possibly changed by it, are restored on the way out.
  */
 	.text
 
@@ -56,11 +56,47 @@ trap_\vec:
 	TRAP_EC 30
 	TRAP_NOEC 31
 
+/*
+ * The CPU aligned RSP to 16 bytes before pushing its frame; with the
+ * error code, the vector and 15 registers (22 words) it is still aligned
+ * at the call, as the SysV ABI wants.
+ */
 trap_common:
+	pushq %rax
+	pushq %rcx
+	pushq %rdx
+	pushq %rbx
+	pushq %rbp
+	pushq %rsi
+	pushq %rdi
+	pushq %r8
+	pushq %r9
+	pushq %r10
+	pushq %r11
+	pushq %r12
+	pushq %r13
+	pushq %r14
+	pushq %r15
 	movq %rsp, %rdi
-	andq $-16, %rsp
+	cld
 	call sdk_trap
-1:	jmp 1b
+	popq %r15
+	popq %r14
+	popq %r13
+	popq %r12
+	popq %r11
+	popq %r10
+	popq %r9
+	popq %r8
+	popq %rdi
+	popq %rsi
+	popq %rbp
+	popq %rbx
+	popq %rdx
+	popq %rcx
+	popq %rax
+	addq $16, %rsp		/* the vector and the error code */
+	iretq
 
 /* Table of stub addresses, read by sdk_idt_init(). */
 	.section .rodata
