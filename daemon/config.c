@@ -98,6 +98,47 @@ static int set_double(double *dst, const char *key, const char *val)
 	return 0;
 }
 
+static int set_device(char *dst, const char *key, const char *val)
+{
+	if (!vm_device_path_valid(val)) {
+		fprintf(stderr, "skiffd: %s: \"%s\" is not an absolute path of at most %d bytes without control characters\n",
+			key, val, VM_DEVICE_PATH_MAX);
+		return -1;
+	}
+	strcpy(dst, val);
+	return 0;
+}
+
+/* "devices = /dev/kvm, /dev/skiff": paths between commas or blanks. */
+static int set_devices(struct skiffd_config *cfg, const char *key,
+		       const char *val)
+{
+	char buf[SKIFFD_DEVICES_MAX * (VM_DEVICE_PATH_MAX + 2)], *tok, *save;
+
+	if (strlen(val) >= sizeof(buf)) {
+		fprintf(stderr, "skiffd: %s: longer than %zu bytes\n", key,
+			sizeof(buf) - 1);
+		return -1;
+	}
+	strcpy(buf, val);
+	cfg->ndevices = 0;
+	for (tok = strtok_r(buf, ", \t", &save); tok;
+	     tok = strtok_r(NULL, ", \t", &save)) {
+		if (cfg->ndevices == SKIFFD_DEVICES_MAX) {
+			fprintf(stderr, "skiffd: %s: more than %d devices\n",
+				key, SKIFFD_DEVICES_MAX);
+			return -1;
+		}
+		if (set_device(cfg->devices[cfg->ndevices++], key, tok))
+			return -1;
+	}
+	if (!cfg->ndevices) {
+		fprintf(stderr, "skiffd: %s: empty\n", key);
+		return -1;
+	}
+	return 0;
+}
+
 /* Apply one setting from the file or the command line. */
 static int config_set(struct skiffd_config *cfg, const char *key,
 		      const char *val)
@@ -117,7 +158,9 @@ static int config_set(struct skiffd_config *cfg, const char *key,
 		return set_string(cfg->monitor_path,
 				  sizeof(cfg->monitor_path), key, val);
 	if (!strcmp(key, "device"))
-		return set_string(cfg->device, sizeof(cfg->device), key, val);
+		return set_device(cfg->device, key, val);
+	if (!strcmp(key, "devices"))
+		return set_devices(cfg, key, val);
 	if (!strcmp(key, "socket_group"))
 		return set_string(cfg->socket_group,
 				  sizeof(cfg->socket_group), key, val);
@@ -284,14 +327,40 @@ static int config_flags(struct skiffd_config *cfg, int argc, char **argv)
 	return 0;
 }
 
+/*
+ * Without `devices`, VMs may run on the configured device only. With it,
+ * the configured device must be listed: it is the one every VM that
+ * names none runs on.
+ */
+static int config_check_devices(struct skiffd_config *cfg)
+{
+	unsigned int i;
+
+	if (!cfg->ndevices) {
+		strcpy(cfg->devices[0], cfg->device);
+		cfg->ndevices = 1;
+		return 0;
+	}
+	for (i = 0; i < cfg->ndevices; i++)
+		if (!strcmp(cfg->devices[i], cfg->device))
+			return 0;
+	fprintf(stderr, "skiffd: device %s is not in devices; list it there too\n",
+		cfg->device);
+	return -1;
+}
+
 int config_load(struct skiffd_config *cfg, int argc, char **argv)
 {
 	const char *path = config_arg(argc, argv);
+	int rc;
 
 	config_defaults(cfg);
 	if (config_file(cfg, path ? path : DEFAULT_CONFIG, path != NULL))
 		return -1;
 	snprintf(cfg->config_path, sizeof(cfg->config_path), "%s",
 		 path ? path : DEFAULT_CONFIG);
-	return config_flags(cfg, argc, argv);
+	rc = config_flags(cfg, argc, argv);
+	if (rc)
+		return rc;
+	return config_check_devices(cfg);
 }

@@ -11,7 +11,8 @@
 static const char *const p_none[] = { NULL };
 static const char *const p_name[] = { "name", NULL };
 static const char *const p_create[] = {
-	"name", "kernel", "mem", "args", "block", "net", "autostart", NULL
+	"name", "kernel", "mem", "args", "block", "net", "autostart",
+	"device", NULL
 };
 static const char *const p_stop[] = { "name", "timeout", NULL };
 static const char *const p_console[] = { "name", "offset", "max_bytes", NULL };

@@ -93,7 +93,13 @@ json_t *method_vm_create(struct rpc_call *c, json_t *p,
 				  def.name, d->cfg.max_vms);
 		goto err;
 	}
-	if (check_files(&def, c->peer, err))
+	if (vm_device_default(&d->cfg, &def)) {
+		jsonrpc_error_set(err, SKIFF_ERR_SYSTEM, "vm %s: %s", def.name,
+				  strerror(errno));
+		goto err;
+	}
+	if (vm_device_check(&d->cfg, &def, err) ||
+	    check_files(&def, c->peer, err))
 		goto err;
 	def.owner = *c->peer;
 	def.created_at = now_realtime();

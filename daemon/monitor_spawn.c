@@ -148,7 +148,7 @@ static int build_argv(struct skiffd *d, struct vm *vm, struct spawn_ctx *s)
 
 	rc |= add_arg(s, "%s", d->cfg.monitor_path);
 	rc |= add_arg(s, "--name=%s", vm->def.name);
-	rc |= add_arg(s, "--device=%s", d->cfg.device);
+	rc |= add_arg(s, "--device=%s", vm->def.device);
 	rc |= add_arg(s, "--control=%s", s->ctl);
 	rc |= add_arg(s, "--status-file=%s", s->status);
 	rc |= add_arg(s, "--mem=%llu", (unsigned long long)vm->def.mem_mib);

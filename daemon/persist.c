@@ -319,6 +319,12 @@ static void load_one(struct skiffd *d, const char *name)
 		return;
 	}
 	json_decref(j);
+	/* Defined before VMs named their device: the configured one. */
+	if (vm_device_default(&d->cfg, &def)) {
+		log_err("vm %s: %m; skipped", name);
+		vm_def_free(&def);
+		return;
+	}
 	vm = vm_add(d, &def);
 	if (!vm)
 		return;

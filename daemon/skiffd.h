@@ -27,6 +27,8 @@
 #define VM_ARGS_MAX		64
 #define VM_ARG_LEN_MAX		4096
 #define VM_PATH_MAX		1024
+#define VM_DEVICE_PATH_MAX	255
+#define SKIFFD_DEVICES_MAX	8
 #define VM_MEM_MIN_MIB		2
 #define VM_MEM_MAX_MIB		4096
 #define VM_MEM_DEFAULT_MIB	32
@@ -39,7 +41,10 @@ struct skiffd_config {
 	char state_dir[VM_PATH_MAX];
 	char run_dir[VM_PATH_MAX];
 	char monitor_path[VM_PATH_MAX];
-	char device[VM_PATH_MAX];
+	char device[VM_DEVICE_PATH_MAX + 1];
+	/* The devices a VM may name; always holds @device. */
+	char devices[SKIFFD_DEVICES_MAX][VM_DEVICE_PATH_MAX + 1];
+	unsigned int ndevices;
 	char socket_group[64];
 	unsigned int socket_mode;
 	uint64_t console_max_bytes;
@@ -146,6 +151,7 @@ struct vm_net {
 struct vm_def {
 	char name[VM_NAME_MAX + 1];
 	char *kernel;
+	char *device;			/* NULL until vm_device_default() */
 	uint64_t mem_mib;
 	int argc;
 	char **argv;
@@ -167,6 +173,20 @@ json_t *vm_def_to_json(const struct vm_def *def);
 int vm_def_from_json(json_t *j, struct vm_def *def,
 		     struct jsonrpc_error *err);
 void vm_def_free(struct vm_def *def);
+
+/* --- vm_device.c: the KVM-compatible device a VM runs on ----------------- */
+/* An absolute path of at most VM_DEVICE_PATH_MAX bytes, no control chars. */
+bool vm_device_path_valid(const char *path);
+/* Give @def the daemon's configured device if it names none; 0 or -1. */
+int vm_device_default(const struct skiffd_config *cfg, struct vm_def *def);
+/*
+ * vm_device_check - is @def's device in the operator's allow-list? The
+ * monitor opens it as root, so nothing else may be. Returns 0, or -1
+ * with SKIFF_ERR_ACCESS "vm NAME: device PATH: not allowed (allowed:
+ * ...)".
+ */
+int vm_device_check(const struct skiffd_config *cfg,
+		    const struct vm_def *def, struct jsonrpc_error *err);
 
 /* --- vm_registry.c -------------------------------------------------------- */
 struct console_log {

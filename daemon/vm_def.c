@@ -13,7 +13,8 @@
 #include "skiffd.h"
 
 static const char *const create_params[] = {
-	"name", "kernel", "mem", "args", "block", "net", "autostart", NULL
+	"name", "kernel", "mem", "args", "block", "net", "autostart",
+	"device", NULL
 };
 
 bool vm_name_valid(const char *name)
@@ -80,6 +81,26 @@ static int path_param(json_t *o, const char *key, const char *field,
 			"expected an absolute path, got \"%.200s\"", s);
 	*out = strdup(s);
 	return *out ? 0 : rpc_params_error(err, field, "out of memory");
+}
+
+/* Only the form here: the allow-list is the daemon's (vm_device.c). */
+static int parse_device(json_t *params, struct vm_def *def,
+			struct jsonrpc_error *err)
+{
+	const char *s;
+	int rc;
+
+	rc = rpc_param_string(params, "device", false, VM_DEVICE_PATH_MAX, &s,
+			      err);
+	if (rc > 0)
+		return 0;
+	if (rc < 0 || !vm_device_path_valid(s))
+		return rpc_params_error(err, "device",
+			"vm %s: expected an absolute path of at most %d bytes without control characters",
+			def->name, VM_DEVICE_PATH_MAX);
+	def->device = strdup(s);
+	return def->device ? 0 : rpc_params_error(err, "device",
+						  "out of memory");
 }
 
 static int parse_args(json_t *params, struct vm_def *def,
@@ -247,7 +268,8 @@ int vm_def_from_params(json_t *params, struct vm_def *def,
 			"expected 1-%d of [A-Za-z0-9_.-], starting with a letter or digit",
 			VM_NAME_MAX);
 	strcpy(def->name, name);
-	if (path_param(params, "kernel", "kernel", &def->kernel, err))
+	if (path_param(params, "kernel", "kernel", &def->kernel, err) ||
+	    parse_device(params, def, err))
 		goto err;
 	if (rpc_param_u64(params, "mem", false, VM_MEM_MIN_MIB, VM_MEM_MAX_MIB,
 			  &def->mem_mib, err) < 0)
@@ -267,6 +289,7 @@ err:
 json_t *vm_def_to_json(const struct vm_def *def)
 {
 	json_t *args = json_array(), *block = json_array(), *net = json_array();
+	json_t *j;
 	int i;
 
 	for (i = 0; i < def->argc; i++)
@@ -282,10 +305,13 @@ json_t *vm_def_to_json(const struct vm_def *def)
 			json_object_set_new(n, "mac", json_string(def->net[i].mac));
 		json_array_append_new(net, n);
 	}
-	return json_pack("{s:s,s:s,s:I,s:o,s:o,s:o,s:b}",
-			 "name", def->name, "kernel", def->kernel,
-			 "mem", (json_int_t)def->mem_mib, "args", args,
-			 "block", block, "net", net, "autostart", def->autostart);
+	j = json_pack("{s:s,s:s,s:I,s:o,s:o,s:o,s:b}",
+		      "name", def->name, "kernel", def->kernel,
+		      "mem", (json_int_t)def->mem_mib, "args", args,
+		      "block", block, "net", net, "autostart", def->autostart);
+	if (def->device)
+		json_object_set_new(j, "device", json_string(def->device));
+	return j;
 }
 
 int vm_def_from_json(json_t *j, struct vm_def *def,
@@ -323,6 +349,7 @@ void vm_def_free(struct vm_def *def)
 	int i;
 
 	free(def->kernel);
+	free(def->device);
 	for (i = 0; i < def->argc; i++)
 		free(def->argv[i]);
 	free(def->argv);

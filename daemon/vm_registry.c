@@ -96,10 +96,11 @@ void vm_set_state(struct skiffd *d, struct vm *vm, enum vm_state s)
 
 json_t *vm_summary_json(struct vm *vm)
 {
-	json_t *j = json_pack("{s:s,s:s,s:I,s:s,s:b}", "name", vm->def.name,
+	json_t *j = json_pack("{s:s,s:s,s:I,s:s,s:s,s:b}", "name", vm->def.name,
 			      "state", vm_state_name(vm->state),
 			      "mem", (json_int_t)vm->def.mem_mib,
 			      "kernel", vm->def.kernel,
+			      "device", vm->def.device,
 			      "autostart", vm->def.autostart);
 
 	if (vm_state_active(vm->state))

@@ -12,6 +12,9 @@
 
 int vm_start(struct skiffd *d, struct vm *vm, struct jsonrpc_error *err)
 {
+	/* The operator may have taken the device out of the list since. */
+	if (vm_device_check(&d->cfg, &vm->def, err))
+		return -1;
 	if (access(d->cfg.monitor_path, X_OK))
 		return jsonrpc_error_set(err, SKIFF_ERR_SYSTEM,
 			"vm %s: monitor %s: %s", vm->def.name,

@@ -108,7 +108,8 @@ static int default_name(struct ctl *c, const char *kernel, char *out,
 }
 
 enum { OPT_NAME = 256, OPT_MEM, OPT_BLOCK, OPT_NET, OPT_AUTOSTART,
-       OPT_ATTACH, OPT_TIMEOUT, OPT_FORCE, OPT_FOLLOW, OPT_CONSOLE };
+       OPT_ATTACH, OPT_TIMEOUT, OPT_FORCE, OPT_FOLLOW, OPT_CONSOLE,
+       OPT_DEVICE };
 
 static const struct option run_opts[] = {
 	{ "name", required_argument, NULL, OPT_NAME },
@@ -117,6 +118,7 @@ static const struct option run_opts[] = {
 	{ "net", required_argument, NULL, OPT_NET },
 	{ "autostart", no_argument, NULL, OPT_AUTOSTART },
 	{ "attach", no_argument, NULL, OPT_ATTACH },
+	{ "device", required_argument, NULL, OPT_DEVICE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -160,6 +162,13 @@ static int parse_run(int argc, char **argv, struct run_args *ra)
 			break;
 		case OPT_AUTOSTART:
 			json_object_set_new(ra->params, "autostart", json_true());
+			break;
+		case OPT_DEVICE:
+			/* As given: skiffd compares it with its allow-list. */
+			d = json_string(optarg);
+			if (!d)
+				return usage_error("--device %s: expected a path", optarg);
+			json_object_set_new(ra->params, "device", d);
 			break;
 		case 'a':
 		case OPT_ATTACH:

@@ -130,8 +130,9 @@ static void when(const char *key, json_t *v)
 void out_info(json_t *info)
 {
 	static const char *const plain[] = {
-		"name", "state", "pid", "kernel", "args", "mem", "block", "net",
-		"autostart", "start_count", "adopted", "exit", "owner", NULL
+		"name", "state", "pid", "kernel", "device", "args", "mem",
+		"block", "net", "autostart", "start_count", "adopted", "exit",
+		"owner", NULL
 	};
 	const char *const *k;
 	json_t *c = json_object_get(info, "counters"), *h, *v;

@@ -67,7 +67,8 @@ check-daemon-san: $(DAEMON_SAN_BIN) build-all
 		$(TOP)/tests/bats/daemon_lifecycle.bats \
 		$(TOP)/tests/bats/daemon_restart.bats \
 		$(TOP)/tests/bats/daemon_access.bats \
-		$(TOP)/tests/bats/daemon_console.bats
+		$(TOP)/tests/bats/daemon_console.bats \
+		$(TOP)/tests/bats/daemon_device.bats
 	@if ls $(BUILD)/san/daemon/logs/* >/dev/null 2>&1; then \
 		cat $(BUILD)/san/daemon/logs/*; exit 1; fi
 	@echo "check-daemon-san: no sanitizer reports"
@@ -76,8 +77,8 @@ check-daemon-san: $(DAEMON_SAN_BIN) build-all
 VMDEF_FUZZ_BIN     := $(BUILD)/fuzz/fuzz_vm_def
 VMDEF_FUZZ_CORPUS  := $(BUILD)/fuzz/corpus-vm-def
 VMDEF_FUZZ_SECONDS ?= 15
-VMDEF_FUZZ_SRCS    := $(TOP)/daemon/vm_def.c $(TOP)/daemon/peer_auth.c \
-		      $(TOP)/daemon/log.c $(API_SRCS)
+VMDEF_FUZZ_SRCS    := $(TOP)/daemon/vm_def.c $(TOP)/daemon/vm_device.c \
+		      $(TOP)/daemon/peer_auth.c $(TOP)/daemon/log.c $(API_SRCS)
 
 ALL_TARGETS += $(VMDEF_FUZZ_BIN)
 FUZZ_RUNS   += fuzz-vm-def
@@ -90,7 +91,7 @@ $(VMDEF_FUZZ_BIN): $(TOP)/tests/daemon/fuzz_vm_def.c $(VMDEF_FUZZ_SRCS) $(DAEMON
 .PHONY: fuzz-vm-def
 fuzz-vm-def: $(VMDEF_FUZZ_BIN)
 	@mkdir -p $(VMDEF_FUZZ_CORPUS) $(SKIFF_RESULTS_DIR)
-	@printf '%s' '{"name":"web-1","kernel":"/k.hvt","mem":64,"args":["a",""],"autostart":true,"block":[{"name":"d","path":"/d.img"}],"net":[{"name":"n","tap":"tap0","mac":"02:00:00:00:00:01"}]}' >$(VMDEF_FUZZ_CORPUS)/full
+	@printf '%s' '{"name":"web-1","kernel":"/k.hvt","mem":64,"args":["a",""],"autostart":true,"device":"/dev/skiff","block":[{"name":"d","path":"/d.img"}],"net":[{"name":"n","tap":"tap0","mac":"02:00:00:00:00:01"}]}' >$(VMDEF_FUZZ_CORPUS)/full
 	@printf '%s' '{"name":"a","kernel":"/k"}' >$(VMDEF_FUZZ_CORPUS)/min
 	@if $(VMDEF_FUZZ_BIN) -max_total_time=$(VMDEF_FUZZ_SECONDS) -timeout=5 \
 		-rss_limit_mb=1024 -max_len=4096 -print_final_stats=1 \

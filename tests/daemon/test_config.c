@@ -39,6 +39,46 @@ TEST(defaults)
 	CHECK(cfg.max_line == JSONRPC_MAX_LINE);
 	CHECK(cfg.stop_timeout == 10);
 	CHECK(!cfg.foreground);
+	CHECK(!strcmp(cfg.device, "/dev/kvm"));
+	CHECK(cfg.ndevices == 1 && !strcmp(cfg.devices[0], "/dev/kvm"));
+}
+
+TEST(devices)
+{
+	struct skiffd_config cfg;
+	char *argv[] = { "skiffd", "--config", path, NULL };
+
+	REQUIRE(load_with("devices = /dev/kvm, /dev/skiff\n", 3, argv,
+			  &cfg) == 0);
+	CHECK(cfg.ndevices == 2);
+	CHECK(!strcmp(cfg.devices[0], "/dev/kvm"));
+	CHECK(!strcmp(cfg.devices[1], "/dev/skiff"));
+	/* Blanks separate too; the default device comes from its key. */
+	REQUIRE(load_with("device = /dev/skiff\ndevices = /dev/skiff\t/dev/kvm\n",
+			  3, argv, &cfg) == 0);
+	CHECK(!strcmp(cfg.device, "/dev/skiff"));
+	CHECK(cfg.ndevices == 2 && !strcmp(cfg.devices[1], "/dev/kvm"));
+	/* Without the list, only the configured device. */
+	REQUIRE(load_with("device = /dev/skiff\n", 3, argv, &cfg) == 0);
+	CHECK(cfg.ndevices == 1 && !strcmp(cfg.devices[0], "/dev/skiff"));
+}
+
+TEST(device_refusals)
+{
+	struct skiffd_config cfg;
+	char *argv[] = { "skiffd", "--config", path, NULL };
+
+	CHECK(load_with("device = kvm\n", 3, argv, &cfg) == -1);
+	CHECK(load_with("device =\n", 3, argv, &cfg) == -1);
+	CHECK(load_with("devices =\n", 3, argv, &cfg) == -1);
+	CHECK(load_with("devices = , ,\n", 3, argv, &cfg) == -1);
+	CHECK(load_with("devices = /dev/kvm, dev/skiff\n", 3, argv, &cfg) == -1);
+	/* The default device must be one a VM may run on. */
+	CHECK(load_with("devices = /dev/skiff\n", 3, argv, &cfg) == -1);
+	CHECK(load_with("devices = /a /b /c /d /e /f /g /h /dev/kvm\n", 3,
+			argv, &cfg) == -1);
+	CHECK(load_with("devices = /a /b /c /d /e /f /g /dev/kvm\n", 3,
+			argv, &cfg) == 0);
 }
 
 TEST(file_then_flags)
@@ -89,6 +129,8 @@ TEST(refusals)
 static const struct test_case cases[] = {
 	TEST_ENTRY(defaults),
 	TEST_ENTRY(file_then_flags),
+	TEST_ENTRY(devices),
+	TEST_ENTRY(device_refusals),
 	TEST_ENTRY(refusals),
 };
 

@@ -2,7 +2,8 @@
 /*
  * The daemon's method table and api/skiff.openrpc.json agree both ways:
  * every method served is described with exactly the parameters it
- * accepts, and every method described is served.
+ * accepts, and every method described is served. A VM's summary (vm.list,
+ * vm.create, the base of vm.info) has the members VmSummary describes.
  */
 #define TEST_HARNESS_IMPL
 #include "test_harness.h"
@@ -132,12 +133,45 @@ TEST(states_match)
 		CHECK(vm_state_parse(json_string_value(s), &st) == 0);
 }
 
+TEST(summary_matches_vm_summary)
+{
+	struct vm vm = { .state = VM_DEFINED };
+	json_t *s, *props, *req, *v;
+	const char *key;
+	size_t i;
+
+	REQUIRE(schema != NULL);
+	s = json_object_get(json_object_get(json_object_get(schema,
+		"components"), "schemas"), "VmSummary");
+	props = json_object_get(s, "properties");
+	req = json_object_get(s, "required");
+	strcpy(vm.def.name, "a");
+	vm.def.kernel = "/k.hvt";
+	vm.def.device = "/dev/skiff";
+	vm.def.mem_mib = 32;
+	v = vm_summary_json(&vm);
+	REQUIRE(v != NULL);
+	json_object_foreach(v, key, s) {
+		if (!json_object_get(props, key))
+			fprintf(stderr, "  VmSummary: %s not described\n", key);
+		CHECK(json_object_get(props, key) != NULL);
+	}
+	json_array_foreach(req, i, s) {
+		key = json_string_value(s);
+		if (!json_object_get(v, key))
+			fprintf(stderr, "  VmSummary: required %s missing\n", key);
+		CHECK(json_object_get(v, key) != NULL);
+	}
+	json_decref(v);
+}
+
 static const struct test_case cases[] = {
 	TEST_ENTRY(schema_loads),
 	TEST_ENTRY(every_served_method_is_described),
 	TEST_ENTRY(every_described_method_is_served),
 	TEST_ENTRY(error_codes_match_the_codec),
 	TEST_ENTRY(states_match),
+	TEST_ENTRY(summary_matches_vm_summary),
 };
 
 TEST_MAIN("daemon/schema", cases)

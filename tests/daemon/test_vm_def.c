@@ -43,6 +43,50 @@ TEST(good_definitions)
 			"\"block\":[{\"name\":\"data\",\"path\":\"/d.img\"}],"
 			"\"net\":[{\"name\":\"service\",\"tap\":\"tap0\","
 			"\"mac\":\"02:00:00:00:00:01\"}]}") == NULL);
+	CHECK(bad_field("{\"name\":\"a\"," K ",\"device\":\"/dev/skiff\"}") ==
+	      NULL);
+}
+
+TEST(bad_devices_are_refused_naming_the_vm)
+{
+	static const char *const bad[] = {
+		"\"dev/kvm\"", "\"\"", "\"/\"", "\"/dev/kvm\\n\"",
+		"\"/dev/\\u001bkvm\"", "7", "null", "[\"/dev/kvm\"]",
+	};
+	struct jsonrpc_error err = { 0 };
+	char json[512], longest[300];
+	struct vm_def def;
+	json_error_t je;
+	json_t *p;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(json, sizeof(json), "{\"name\":\"web1\"," K
+			 ",\"device\":%s}", bad[i]);
+		p = json_loads(json, 0, &je);
+		REQUIRE(p != NULL);
+		CHECK(vm_def_from_params(p, &def, &err) == -1);
+		CHECK(!strcmp(json_string_value(json_object_get(err.data,
+							"field")) ?: "",
+			      "device"));
+		if (!strstr(err.message, "vm web1: expected an absolute path"))
+			fprintf(stderr, "  %s: %s\n", bad[i], err.message);
+		CHECK(strstr(err.message, "vm web1: expected an absolute path"));
+		jsonrpc_error_clear(&err);
+		json_decref(p);
+	}
+	/* 255 bytes pass, 256 do not. */
+	memset(longest, 'd', sizeof(longest));
+	longest[0] = '/';
+	longest[VM_DEVICE_PATH_MAX] = '\0';
+	snprintf(json, sizeof(json), "{\"name\":\"a\"," K ",\"device\":\"%s\"}",
+		 longest);
+	CHECK(bad_field(json) == NULL);
+	longest[VM_DEVICE_PATH_MAX] = 'd';
+	longest[VM_DEVICE_PATH_MAX + 1] = '\0';
+	snprintf(json, sizeof(json), "{\"name\":\"a\"," K ",\"device\":\"%s\"}",
+		 longest);
+	CHECK(bad_field(json) && !strcmp(bad_field(json), "device"));
 }
 
 TEST(bad_values_name_their_field)
@@ -96,7 +140,7 @@ TEST(round_trip_through_json)
 	json_error_t je;
 	json_t *p = json_loads("{\"name\":\"rt\"," K ",\"mem\":48,"
 		"\"args\":[\"1\",\"two\"],\"block\":[{\"name\":\"d\","
-		"\"path\":\"/d\"}]}", 0, &je), *j;
+		"\"path\":\"/d\"}],\"device\":\"/dev/skiff\"}", 0, &je), *j;
 
 	REQUIRE(p && vm_def_from_params(p, &a, &err) == 0);
 	a.owner.uid = 1000;
@@ -109,6 +153,7 @@ TEST(round_trip_through_json)
 	REQUIRE(vm_def_from_json(j, &b, &err) == 0);
 	CHECK(!strcmp(b.name, "rt") && b.mem_mib == 48 && b.argc == 2);
 	CHECK(!strcmp(b.argv[1], "two") && b.nblock == 1);
+	CHECK(b.device && !strcmp(b.device, "/dev/skiff"));
 	CHECK(b.owner.uid == 1000 && b.owner.gid == 100);
 	CHECK(b.owner.ngroups == 1 && b.owner.groups[0] == 27);
 	CHECK(b.created_at == 12.5);
@@ -133,6 +178,7 @@ TEST(stored_definition_without_owner_refused)
 static const struct test_case cases[] = {
 	TEST_ENTRY(good_definitions),
 	TEST_ENTRY(bad_values_name_their_field),
+	TEST_ENTRY(bad_devices_are_refused_naming_the_vm),
 	TEST_ENTRY(round_trip_through_json),
 	TEST_ENTRY(stored_definition_without_owner_refused),
 };
