@@ -15,9 +15,11 @@ $(BUILD)/tests/kmod/raw_%: tests/kmod/raw_%.c tests/kmod/raw.h \
 	@mkdir -p $(@D)
 	$(CC) $(SAN_CFLAGS) -o $@ $<
 
-# The monitor's guest and hostile suites on /dev/skiff, with the same
-# expected output and status as on /dev/kvm (make check runs both).
-KMOD_BATS := $(TOP)/tests/bats/guests.bats $(TOP)/tests/bats/hostile.bats
+# The monitor's guest, hostile and page-table torture suites on
+# /dev/skiff, with the same expected output and status as on /dev/kvm
+# (make check runs both).
+KMOD_BATS := $(TOP)/tests/bats/guests.bats $(TOP)/tests/bats/hostile.bats \
+	$(TOP)/tests/bats/torture.bats
 
 .PHONY: check-kmod check-kmod-guests kmod-style
 kmod-style:
