@@ -17,12 +17,16 @@
  * Anything else is refused, and the caller unprotects the page and
  * lets the guest retry (docs/kmod.md says why both exist).
  */
-#include <linux/bits.h>
+#ifdef __KERNEL__
 #include <linux/errno.h>
-#include <linux/string.h>
-#include <asm/processor-flags.h>
+#else
+#include <errno.h>
+#endif
 
-#include "skiff.h"
+#include "emulate.h"
+
+/* The arithmetic flags of RFLAGS (CF PF AF ZF SF OF). */
+#define FLAGS_ARITH	0x8d5ULL
 
 struct insn {
 	const u8 *b;
@@ -151,9 +155,6 @@ static void write_reg(u64 *gprs, const struct insn *in, u8 r, int size,
 	else
 		gprs[r] = (gprs[r] & ~size_mask(size)) | (val & size_mask(size));
 }
-
-#define FLAGS_ARITH	(X86_EFLAGS_CF | X86_EFLAGS_PF | X86_EFLAGS_AF | \
-			 X86_EFLAGS_ZF | X86_EFLAGS_SF | X86_EFLAGS_OF)
 
 /*
  * One ALU op on the host CPU itself, at the instruction's size, so the
@@ -285,7 +286,7 @@ int skiff_decode_store(const u8 *b, int n, int mode, u64 old,
 		       u64 *gprs, u64 *rflags, struct skiff_store *st)
 {
 	struct insn in = { .b = b, .n = n, .mode = mode };
-	unsigned long fl = 0;
+	unsigned long fl = 0;	/* what ALU_OP's pushf leaves */
 	int digit;
 
 	memset(st, 0, sizeof(*st));

@@ -19,15 +19,19 @@ static int __init skiff_init(void)
 	if (IS_ERR(ops))
 		return PTR_ERR(ops);
 	skiff_arch = ops;
+	skiff_vcpu_run_init();
 	r = skiff_dev_register();
-	if (r)
+	if (r) {
+		skiff_vcpu_run_exit();
 		skiff_svm_exit();
+	}
 	return r;
 }
 
 static void __exit skiff_exit(void)
 {
 	skiff_dev_unregister();
+	skiff_vcpu_run_exit();
 	skiff_svm_exit();
 }
 

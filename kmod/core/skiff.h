@@ -12,11 +12,13 @@
 #include <linux/kvm.h>
 #include <linux/mm_types.h>
 #include <linux/mutex.h>
+#include <linux/preempt.h>
 #include <linux/types.h>
 #include <asm/fpu/api.h>
 #include <asm/fpu/types.h>
 
 #include "../mmu/mmu.h"
+#include "emulate.h"
 
 /*
  * Slots a VM may have. KVM allows 32764 in address space 0; a unikernel
@@ -56,15 +58,6 @@ struct skiff_vm {
 	struct kref ref;		/* the VM fd and the vCPU fd */
 };
 
-/* GPRs in KVM's order (VCPU_REGS_RAX...): the vmrun code relies on it. */
-enum skiff_reg {
-	SKIFF_RAX, SKIFF_RCX, SKIFF_RDX, SKIFF_RBX,
-	SKIFF_RSP, SKIFF_RBP, SKIFF_RSI, SKIFF_RDI,
-	SKIFF_R8, SKIFF_R9, SKIFF_R10, SKIFF_R11,
-	SKIFF_R12, SKIFF_R13, SKIFF_R14, SKIFF_R15,
-	SKIFF_NR_GPRS,
-};
-
 /* The CPUID table a monitor gave with KVM_SET_CPUID2. */
 #define SKIFF_MAX_CPUID	80
 
@@ -90,6 +83,7 @@ struct skiff_vcpu {
 	u32 cpuid_nent;
 	struct kvm_cpuid_entry2 *cpuid;
 	u64 tsc_offset;
+	struct preempt_notifier pn;	/* vcpu_put when KVM_RUN is preempted */
 	void *arch;			/* the vendor's state (kmod/svm) */
 };
 
@@ -103,6 +97,8 @@ struct skiff_arch_ops {
 	int (*vcpu_init)(struct skiff_vcpu *v);
 	void (*vcpu_free)(struct skiff_vcpu *v);
 	int (*run)(struct skiff_vcpu *v);
+	/* The vCPU leaves this CPU (preempted, or KVM_RUN returns). */
+	void (*vcpu_put)(struct skiff_vcpu *v);
 	void (*get_regs)(struct skiff_vcpu *v, struct kvm_regs *regs);
 	void (*set_regs)(struct skiff_vcpu *v, const struct kvm_regs *regs);
 	void (*get_sregs)(struct skiff_vcpu *v, struct kvm_sregs *sregs);
@@ -145,35 +141,10 @@ long skiff_vcpu_msrs(struct skiff_vcpu *v, struct kvm_msrs __user *um,
 long skiff_vcpu_get_fpu(struct skiff_vcpu *v, struct kvm_fpu __user *uf);
 long skiff_vcpu_set_fpu(struct skiff_vcpu *v, struct kvm_fpu __user *uf);
 
-/* emulate.c: decoding for CPUs that do not decode for us. */
-struct skiff_mov_cr {
-	u8 cr, gpr, len;
-	bool write;		/* MOV CRn, reg */
-};
-
-enum skiff_store_kind {
-	SKIFF_STORE_ALU,	/* ADD/OR/AND/SUB/XOR reg or imm into memory */
-	SKIFF_STORE_MOV,
-	SKIFF_STORE_XCHG,
-	SKIFF_STORE_CMPXCHG,
-};
-
-struct skiff_store {
-	enum skiff_store_kind kind;
-	int size;		/* bytes written */
-	int len;		/* instruction length */
-	u64 src;		/* the source operand */
-	u64 val;		/* what memory holds afterwards */
-};
-
-int skiff_decode_mov_cr(const u8 *b, int n, int mode,
-			struct skiff_mov_cr *out);
-int skiff_decode_store(const u8 *b, int n, int mode, u64 old,
-		       u64 *gprs, u64 *rflags, struct skiff_store *st);
-int skiff_decode_invlpg(const u8 *b, int n, int mode);
-
 /* vcpu_run.c: KVM_RUN. */
 long skiff_vcpu_run(struct skiff_vcpu *v);
+void skiff_vcpu_run_init(void);
+void skiff_vcpu_run_exit(void);
 
 /* cpuid.c: the CPUID the guest sees. */
 int skiff_get_supported_cpuid(struct kvm_cpuid2 __user *uc);

@@ -4,12 +4,41 @@
  * pending or immediate_exit asks to stop. The guest's FPU state is
  * loaded for the whole call (as KVM's kvm_load_guest_fpu): the kernel
  * saves it on a context switch like any task's, so the loop may
- * reschedule between entries.
+ * reschedule between entries. Whenever the vCPU leaves the CPU
+ * (preempted, or KVM_RUN returns) the backend hears of it (vcpu_put):
+ * SVM must then hand the CPU's TLB back clean to another hypervisor.
  */
+#include <linux/preempt.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 
 #include "skiff.h"
+
+static void skiff_sched_in(struct preempt_notifier *pn, int cpu)
+{
+}
+
+static void skiff_sched_out(struct preempt_notifier *pn,
+			    struct task_struct *next)
+{
+	skiff_arch->vcpu_put(container_of(pn, struct skiff_vcpu, pn));
+}
+
+static struct preempt_ops skiff_preempt_ops = {
+	.sched_in = skiff_sched_in,
+	.sched_out = skiff_sched_out,
+};
+
+/* Preempt notifiers cost nothing until a module asks for them. */
+void skiff_vcpu_run_init(void)
+{
+	preempt_notifier_inc();
+}
+
+void skiff_vcpu_run_exit(void)
+{
+	preempt_notifier_dec();
+}
 
 long skiff_vcpu_run(struct skiff_vcpu *v)
 {
@@ -20,6 +49,10 @@ long skiff_vcpu_run(struct skiff_vcpu *v)
 		run->exit_reason = KVM_EXIT_INTR;
 		return -EINTR;
 	}
+	preempt_notifier_init(&v->pn, &skiff_preempt_ops);
+	preempt_disable();
+	preempt_notifier_register(&v->pn);
+	preempt_enable();
 	fpu_swap_kvm_fpstate(&v->fpu, true);
 	for (;;) {
 		if (signal_pending(current)) {
@@ -33,5 +66,9 @@ long skiff_vcpu_run(struct skiff_vcpu *v)
 			break;
 	}
 	fpu_swap_kvm_fpstate(&v->fpu, false);
+	preempt_disable();
+	preempt_notifier_unregister(&v->pn);
+	skiff_arch->vcpu_put(v);
+	preempt_enable();
 	return r;
 }

@@ -12,13 +12,19 @@
  * VM_HSAVE_PA pointing at our page, or clear SVME under its guests.
  *
  * ASIDs are per CPU, handed out in generations as KVM does. They are
- * not coordinated with kvm_amd's: when SVME was already on at entry,
- * another hypervisor is active on this CPU, and our entry flushes
- * every ASID so no entry of theirs can serve our guest (see
- * docs/kmod.md for the other direction).
+ * not coordinated with kvm_amd's. When SVME was already on at entry,
+ * another hypervisor is active on this CPU: our entry flushes every
+ * ASID, so no TLB entry of theirs serves our guest, and when our vCPU
+ * leaves the CPU (svm_cpu_put) one more VMRUN, of a VMCB whose nested
+ * tables are empty so it exits at its first fetch, flushes every ASID
+ * again, so no entry of ours serves theirs. It costs nothing while
+ * kvm_amd has no VM (SVME off at our entry); kvm_amd flushes every ASID
+ * itself when it starts a VM.
  */
 #include <linux/mm.h>
+#include <linux/module.h>
 #include <linux/percpu.h>
+#include <linux/spinlock.h>
 #include <linux/slab.h>
 #include <asm/cpufeature.h>
 #include <asm/msr.h>
@@ -30,9 +36,21 @@ struct svm_cpu {
 	struct page *host_save;	/* VMSAVE/VMLOAD area of the host */
 	u32 next_asid;
 	u64 asid_gen;
+	bool foreign_tlb;	/* our entries sit in a shared TLB */
 };
 
 static DEFINE_PER_CPU(struct svm_cpu, svm_cpus);
+
+/* The TLB hand-back's VMCB and its empty nested root, one each. */
+static struct page *flush_vmcb_page, *flush_root_page;
+static DEFINE_SPINLOCK(flush_lock);
+
+/* Seen in /sys/module/skiff/parameters (tests/kmod/coexist reads them). */
+static unsigned long tlb_handbacks, tlb_handback_errors;
+module_param(tlb_handbacks, ulong, 0444);
+MODULE_PARM_DESC(tlb_handbacks, "TLB flushes handed back to another hypervisor");
+module_param(tlb_handback_errors, ulong, 0444);
+MODULE_PARM_DESC(tlb_handback_errors, "hand-back VMRUNs that did not end in an NPF");
 
 static void svm_cpu_free_pages(void)
 {
@@ -48,12 +66,21 @@ static void svm_cpu_free_pages(void)
 		sd->hsave = NULL;
 		sd->host_save = NULL;
 	}
+	if (flush_vmcb_page)
+		__free_page(flush_vmcb_page);
+	if (flush_root_page)
+		__free_page(flush_root_page);
+	flush_vmcb_page = flush_root_page = NULL;
 }
 
 int svm_cpu_init(void)
 {
 	int cpu;
 
+	flush_vmcb_page = alloc_page(GFP_KERNEL | __GFP_ZERO);
+	flush_root_page = alloc_page(GFP_KERNEL | __GFP_ZERO);
+	if (!flush_vmcb_page || !flush_root_page)
+		goto err;
 	for_each_possible_cpu(cpu) {
 		struct svm_cpu *sd = per_cpu_ptr(&svm_cpus, cpu);
 		int node = cpu_to_node(cpu);
@@ -114,31 +141,68 @@ void svm_cpu_pre_run(struct skiff_vcpu *v)
 }
 
 /*
- * svm_cpu_run - with interrupts off: borrow SVM on this CPU for one
- * VMRUN and hand it back as found.
+ * One VMRUN of vmcb_pa with SVM borrowed on this CPU and handed back as
+ * found. Interrupts off. Returns whether SVME was on before (another
+ * hypervisor active here).
  */
-void svm_cpu_run(struct skiff_vcpu *v)
+static bool svm_cpu_vmrun(struct svm_cpu *sd, u64 vmcb_pa, u64 *gprs)
 {
-	struct svm_cpu *sd = this_cpu_ptr(&svm_cpus);
-	struct svm_vcpu *s = to_svm(v);
 	u64 efer, hsave;
 	bool foreign;
 
 	rdmsrl(MSR_EFER, efer);
 	rdmsrl(MSR_VM_HSAVE_PA, hsave);
 	foreign = efer & EFER_SVME;
-	if (foreign)
-		svm_tlb_flush(s->vmcb, TLB_CONTROL_FLUSH_ALL_ASID);
-	else
+	if (!foreign)
 		wrmsrl(MSR_EFER, efer | EFER_SVME);
 	wrmsrl(MSR_VM_HSAVE_PA, svm_page_pa(sd->hsave));
 
 	asm volatile("clgi" ::: "memory");
-	skiff_svm_vmrun(s->vmcb_pa, svm_page_pa(sd->host_save), v->gprs);
+	skiff_svm_vmrun(vmcb_pa, svm_page_pa(sd->host_save), gprs);
 	asm volatile("stgi" ::: "memory");
 
 	wrmsrl(MSR_VM_HSAVE_PA, hsave);
 	if (!foreign)
 		wrmsrl(MSR_EFER, efer);
+	return foreign;
+}
+
+/* svm_cpu_run - with interrupts off: the vCPU's VMRUN on this CPU. */
+void svm_cpu_run(struct skiff_vcpu *v)
+{
+	struct svm_cpu *sd = this_cpu_ptr(&svm_cpus);
+	struct svm_vcpu *s = to_svm(v);
+	u64 efer;
+
+	/* Another hypervisor's TLB entries must not serve our guest. */
+	rdmsrl(MSR_EFER, efer);
+	if (efer & EFER_SVME)
+		svm_tlb_flush(s->vmcb, TLB_CONTROL_FLUSH_ALL_ASID);
+	if (svm_cpu_vmrun(sd, s->vmcb_pa, v->gprs))
+		sd->foreign_tlb = true;
 	s->vmcb->control.tlb_ctl = TLB_CONTROL_DO_NOTHING;
+}
+
+/*
+ * svm_cpu_put - the vCPU leaves this CPU (preemption off): if another
+ * hypervisor shares the TLB, flush every ASID before it runs again.
+ */
+void svm_cpu_put(struct skiff_vcpu *v)
+{
+	struct svm_cpu *sd = this_cpu_ptr(&svm_cpus);
+	struct vmcb *vmcb = page_address(flush_vmcb_page);
+	u64 gprs[SKIFF_NR_GPRS] = { 0 };
+	unsigned long flags;
+
+	if (!sd->foreign_tlb)
+		return;
+	sd->foreign_tlb = false;
+	spin_lock_irqsave(&flush_lock, flags);
+	svm_vmcb_init_flush(vmcb, svm_page_pa(flush_root_page),
+			    svm_caps.max_asid);
+	svm_cpu_vmrun(sd, svm_page_pa(flush_vmcb_page), gprs);
+	tlb_handbacks++;
+	if (vmcb->control.exit_code != SVM_EXIT_NPF)
+		tlb_handback_errors++;
+	spin_unlock_irqrestore(&flush_lock, flags);
 }

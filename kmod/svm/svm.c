@@ -156,6 +156,7 @@ static struct skiff_arch_ops svm_ops = {
 	.vcpu_init = svm_vcpu_init,
 	.vcpu_free = svm_vcpu_free,
 	.run = svm_run,
+	.vcpu_put = svm_cpu_put,
 	.get_regs = svm_get_regs,
 	.set_regs = svm_set_regs,
 	.get_sregs = svm_get_sregs,

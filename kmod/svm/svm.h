@@ -57,12 +57,14 @@ int svm_cpu_init(void);
 void svm_cpu_exit(void);
 void svm_cpu_pre_run(struct skiff_vcpu *v);
 void svm_cpu_run(struct skiff_vcpu *v);
+void svm_cpu_put(struct skiff_vcpu *v);
 
 /* svm.c: the permission maps every VMCB points at. */
 extern u64 svm_iopm_pa, svm_msrpm_pa;
 
 /* vmcb.c: the VMCB and the vCPU state ioctls. */
 void svm_vmcb_init(struct skiff_vcpu *v);
+void svm_vmcb_init_flush(struct vmcb *vmcb, u64 npt_root, u32 asid);
 void svm_get_regs(struct skiff_vcpu *v, struct kvm_regs *regs);
 void svm_set_regs(struct skiff_vcpu *v, const struct kvm_regs *regs);
 void svm_get_sregs(struct skiff_vcpu *v, struct kvm_sregs *sregs);

@@ -118,6 +118,32 @@ void svm_vmcb_init(struct skiff_vcpu *v)
 	s->paging_stale = true;
 }
 
+/*
+ * svm_vmcb_init_flush - a VMCB that flushes every ASID on VMRUN and
+ * exits at once: real mode at 0, nested paging on an empty root, so
+ * the first instruction fetch is an NPF. Nothing of the guest runs.
+ */
+void svm_vmcb_init_flush(struct vmcb *vmcb, u64 npt_root, u32 asid)
+{
+	struct vmcb_control_area *c = &vmcb->control;
+
+	memset(vmcb, 0, PAGE_SIZE);
+	set_intercept(vmcb, INTERCEPT_VMRUN);
+	set_intercept(vmcb, INTERCEPT_SHUTDOWN);
+	c->iopm_base_pa = svm_iopm_pa;
+	c->msrpm_base_pa = svm_msrpm_pa;
+	c->asid = asid;
+	c->tlb_ctl = TLB_CONTROL_FLUSH_ALL_ASID;
+	c->int_ctl = V_INTR_MASKING_MASK;
+	c->nested_ctl = SVM_NESTED_CTL_NP_ENABLE;
+	c->nested_cr3 = npt_root;
+	svm_save_reset(&vmcb->save);
+	vmcb->save.cs.selector = 0;
+	vmcb->save.cs.base = 0;
+	vmcb->save.rip = 0;
+	vmcb->save.cr0 = X86_CR0_ET;
+}
+
 void svm_get_regs(struct skiff_vcpu *v, struct kvm_regs *r)
 {
 	struct vmcb_save_area *sa = &to_svm(v)->vmcb->save;

@@ -8,7 +8,22 @@
 RAW_IOCTL := $(BUILD)/tests/kmod/raw_ioctl
 RAW_VCPU  := $(BUILD)/tests/kmod/raw_vcpu
 
-ALL_TARGETS += $(RAW_IOCTL) $(RAW_VCPU)
+TEST_EMULATE := $(BUILD)/tests/kmod/test_emulate
+
+ALL_TARGETS += $(RAW_IOCTL) $(RAW_VCPU) $(TEST_EMULATE)
+UNIT_RUNS   += unit-run-kmod-emulate
+
+# The decoder (kmod/core/emulate.c) is portable like kmod/mmu: it is
+# unit-tested in userspace with the other cores (make check-unit).
+$(TEST_EMULATE): tests/kmod/test_emulate.c kmod/core/emulate.c \
+		kmod/core/emulate.h kmod/mmu/mmu_types.h tests/lib/test_harness.h
+	@mkdir -p $(@D)
+	$(CC) $(SAN_CFLAGS) -o $@ tests/kmod/test_emulate.c kmod/core/emulate.c
+
+.PHONY: unit-run-kmod-emulate
+unit-run-kmod-emulate: $(TEST_EMULATE)
+	@mkdir -p $(RESULTS)
+	SKIFF_RESULTS=$(RESULTS)/unit-kmod-emulate $<
 
 $(BUILD)/tests/kmod/raw_%: tests/kmod/raw_%.c tests/kmod/raw.h \
 		tests/lib/test_harness.h
@@ -33,10 +48,11 @@ kmod-style:
 KMOD_NPT := 1 0
 
 # A failure of the lab itself (124, 125) counts as one failed test.
-check-kmod: kmod-style $(KMOD) $(RAW_IOCTL) $(RAW_VCPU)
+check-kmod: kmod-style build-all $(KMOD) $(RAW_IOCTL) $(RAW_VCPU)
 	@rc=0; for npt in $(KMOD_NPT); do \
 		$(TOP)/scripts/lab --module $(KMOD):npt=$$npt -- \
 			env SKIFF_RESULTS=$(RESULTS)/kmod \
+			SKIFF_MONITOR=$(BIN)/skiff-monitor SKIFF_GUEST_DIR=$(GUEST_OUT) \
 			$(TOP)/tests/kmod/lab-suite $(RAW_IOCTL) $(RAW_VCPU) || { \
 			r=$$?; rc=1; [ $$r -lt 124 ] || echo "0 1 0" >>$(RESULTS)/kmod; }; \
 	done; exit $$rc
