@@ -32,9 +32,9 @@ $(BUILD)/tests/kmod/raw_%: tests/kmod/raw_%.c tests/kmod/raw.h \
 
 # The monitor's guest, hostile and page-table torture suites on
 # /dev/skiff, with the same expected output and status as on /dev/kvm
-# (make check runs both).
+# (make check runs both), and skiffd running a VM there.
 KMOD_BATS := $(TOP)/tests/bats/guests.bats $(TOP)/tests/bats/hostile.bats \
-	$(TOP)/tests/bats/torture.bats
+	$(TOP)/tests/bats/torture.bats $(TOP)/tests/bats/kmod_daemon.bats
 
 .PHONY: check-kmod check-kmod-guests kmod-style
 kmod-style:
