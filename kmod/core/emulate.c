@@ -5,7 +5,7 @@
  * that do not decode for us (no DecodeAssists/NRIPS, as QEMU's SVM):
  *
  * - MOV to and from CR0/CR3/CR4/CR8 (intercepted control registers),
- *   and the length of an INVLPG;
+ *   the length of an INVLPG, and the size of an MMIO access;
  * - the stores guests use on their own page tables, for shadow
  *   paging's writes to write-protected guest tables (MMU_RET_EMULATE):
  *   MOV, XCHG, CMPXCHG and the RMW forms of ADD/OR/AND/SUB/XOR, with
@@ -325,4 +325,32 @@ int skiff_decode_invlpg(const u8 *b, int n, int mode)
 	    decode_modrm(&in) || in.mod == 3 || (in.reg & 7) != 7)
 		return -EINVAL;
 	return in.pos;
+}
+
+/*
+ * skiff_decode_mem_size - the size of the memory access of the MOV-like
+ * instruction at b[0..n) (for KVM_EXIT_MMIO's len): MOV to and from
+ * memory, MOV of an immediate, MOVZX/MOVSX and the ALU forms the store
+ * decoder knows. Returns the size, or -EINVAL.
+ */
+int skiff_decode_mem_size(const u8 *b, int n, int mode)
+{
+	struct insn in = { .b = b, .n = n, .mode = mode };
+	u8 op;
+
+	if (decode_prefixes(&in))
+		return -EINVAL;
+	op = in.op == 0x0f ? in.op2 : in.op;
+	if (in.op != 0x0f && op >= 0xa0 && op <= 0xa3)
+		return op_size(&in, !(op & 1));		/* MOV AL/eAX, moffs */
+	if (decode_modrm(&in) || in.mod == 3)
+		return -EINVAL;
+	if (in.op == 0x0f)
+		return (op == 0xb6 || op == 0xbe) ? 1 :
+		       (op == 0xb7 || op == 0xbf) ? 2 : -EINVAL;
+	if ((op >= 0x88 && op <= 0x8b) || op == 0xc6 || op == 0xc7 ||
+	    (op <= 0x33 && (op & 7) <= 3) || (op >= 0x80 && op <= 0x83 &&
+	    op != 0x82))
+		return op_size(&in, !(op & 1));
+	return -EINVAL;
 }

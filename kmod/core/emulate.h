@@ -43,5 +43,6 @@ int skiff_decode_mov_cr(const u8 *b, int n, int mode,
 int skiff_decode_store(const u8 *b, int n, int mode, u64 old,
 		       u64 *gprs, u64 *rflags, struct skiff_store *st);
 int skiff_decode_invlpg(const u8 *b, int n, int mode);
+int skiff_decode_mem_size(const u8 *b, int n, int mode);
 
 #endif

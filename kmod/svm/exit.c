@@ -154,11 +154,25 @@ static bool svm_host_write_fault(struct skiff_vcpu *v, u64 gpa, u64 ec)
 	return r;
 }
 
+/* The access size of the instruction at RIP, or 0 if not decoded. */
+static u32 svm_access_size(struct skiff_vcpu *v)
+{
+	u8 buf[15];
+	int n, size;
+
+	mutex_lock(&v->vm->lock);
+	n = svm_fetch(v, buf);
+	mutex_unlock(&v->vm->lock);
+	size = n ? skiff_decode_mem_size(buf, n, svm_code_mode(v)) : -1;
+	return size > 0 ? size : 0;
+}
+
 /*
  * svm_mmio_exit - an access the MMU would not map: no memory there
  * (KVM_EXIT_MMIO), or a write the creator's mapping refuses (-EFAULT).
- * The access size is not known without decoding the instruction; len
- * 0 says so.
+ * len is the access size where the instruction decodes (MOV and the
+ * like), else 0; data is not filled and the exit is not resumable:
+ * no guest of ours has MMIO, and the monitor stops such a guest.
  */
 int svm_mmio_exit(struct skiff_vcpu *v, u64 gpa, bool write)
 {
@@ -167,7 +181,7 @@ int svm_mmio_exit(struct skiff_vcpu *v, u64 gpa, bool write)
 	v->run->exit_reason = KVM_EXIT_MMIO;
 	v->run->mmio.phys_addr = gpa;
 	v->run->mmio.is_write = write;
-	v->run->mmio.len = 0;
+	v->run->mmio.len = svm_access_size(v);
 	memset(v->run->mmio.data, 0, sizeof(v->run->mmio.data));
 	return 0;
 }

@@ -273,11 +273,7 @@ TEST(guest_writes_reach_the_slot)
 	vfx_close(&x);
 }
 
-/*
- * Past the slot is no memory: an MMIO exit with the address. KVM's
- * emulator knows the access size; skiff does not decode the
- * instruction yet and says 0 (docs/kmod.md).
- */
+/* Past the slot is no memory: an MMIO exit with address and size. */
 TEST(unbacked_access_is_mmio)
 {
 	static const uint8_t code[] = {
@@ -290,7 +286,7 @@ TEST(unbacked_access_is_mmio)
 	CHECK_EQ_U64(x.run->exit_reason, KVM_EXIT_MMIO);
 	CHECK_EQ_U64(x.run->mmio.phys_addr, 0x8000);
 	CHECK_EQ_U64(x.run->mmio.is_write, 0);
-	CHECK_EQ_U64(x.run->mmio.len, is_skiff ? 0 : 1);
+	CHECK_EQ_U64(x.run->mmio.len, 1);
 	vfx_close(&x);
 }
 

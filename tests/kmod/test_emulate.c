@@ -183,6 +183,18 @@ TEST(invlpg_lengths)
 	CHECK(skiff_decode_invlpg((const u8 *)"\x0f\x01\xbc\x24", 4, 64) < 0);
 }
 
+TEST(mmio_access_sizes)
+{
+	CHECK(skiff_decode_mem_size((const u8 *)"\xa0\x00\x80", 3, 16) == 1);
+	CHECK(skiff_decode_mem_size((const u8 *)"\x8b\x07", 2, 64) == 4);
+	CHECK(skiff_decode_mem_size((const u8 *)"\x48\x8b\x07", 3, 64) == 8);
+	CHECK(skiff_decode_mem_size((const u8 *)"\x66\x89\x07", 3, 64) == 2);
+	CHECK(skiff_decode_mem_size((const u8 *)"\xc6\x07\x01", 3, 64) == 1);
+	CHECK(skiff_decode_mem_size((const u8 *)"\x0f\xb7\x07", 3, 64) == 2);
+	CHECK(skiff_decode_mem_size((const u8 *)"\x8b\xc7", 2, 64) < 0);
+	CHECK(skiff_decode_mem_size((const u8 *)"\xff\x37", 2, 64) < 0);
+}
+
 static const struct test_case cases[] = {
 	TEST_ENTRY(mov_cr_forms),
 	TEST_ENTRY(mov_stores),
@@ -190,6 +202,7 @@ static const struct test_case cases[] = {
 	TEST_ENTRY(xchg_and_cmpxchg),
 	TEST_ENTRY(refusals),
 	TEST_ENTRY(invlpg_lengths),
+	TEST_ENTRY(mmio_access_sizes),
 };
 
 int main(void)
