@@ -5,12 +5,14 @@
  * __kvm_set_memory_region), so a monitor sees the same answers on
  * /dev/kvm and /dev/skiff.
  *
- * Where skiff differs from KVM: a slot's pages are pinned when the slot
- * is created (FOLL_LONGTERM, charged to the creator's locked_vm) and
- * released when it is deleted or the VM is closed. KVM instead faults
- * pages in on demand and follows the host through MMU notifiers; a
- * unikernel's memory is small and all of it is used, and pinning keeps
- * the run loop free of page faults and notifiers.
+ * Where skiff differs from KVM: a slot's pages are pinned (FOLL_LONGTERM)
+ * in 2 MiB chunks as the guest first touches them, its whole size is
+ * charged to the creator's locked_vm when it is created, and all of it
+ * is released when it is deleted or the VM is closed. KVM instead
+ * faults pages in and follows the host through MMU notifiers; pinning
+ * keeps notifiers out of the run loop and makes "nothing stays pinned
+ * after the fds close" a checkable property. Pinning at creation made
+ * a 512 MiB guest's start pay for zeroing all of its memory.
  */
 #include <linux/mm.h>
 #include <linux/slab.h>
@@ -60,57 +62,110 @@ static bool skiff_memslot_overlaps(struct skiff_vm *vm, u32 id, u64 base,
 	return false;
 }
 
-static void skiff_memslot_unpin(struct skiff_vm *vm, struct skiff_memslot *s,
-				u64 pinned)
+/* Pages are pinned in chunks of this many, aligned in the slot. */
+#define PIN_CHUNK	512
+
+static u64 chunk_len(struct skiff_memslot *s, u64 first)
 {
-	/* The guest wrote through the MMU: the kernel must see it dirty. */
-	unpin_user_pages_dirty_lock(s->pages, pinned,
-				    !(s->flags & KVM_MEM_READONLY));
+	return min_t(u64, PIN_CHUNK, s->npages - first);
+}
+
+/* Every chunk pinned so far goes back, marked dirty unless read-only. */
+static void skiff_memslot_unpin(struct skiff_vm *vm, struct skiff_memslot *s)
+{
+	u64 first;
+
+	for (first = 0; first < s->npages; first += PIN_CHUNK) {
+		if (!s->pages[first])
+			continue;
+		/* The guest wrote through the MMU: the kernel must see it. */
+		unpin_user_pages_dirty_lock(s->pages + first,
+					    chunk_len(s, first),
+					    !(s->flags & KVM_MEM_READONLY));
+		cond_resched();
+	}
 	account_locked_vm(vm->mm, s->npages, false);
 	vm->pinned_pages -= s->npages;
 }
 
-/*
- * skiff_memslot_pin - pin every page of s from the caller's mapping.
- * Read-only slots are pinned for reading only: the monitor may map
- * them read-only. Returns 0 or a negative errno with nothing pinned.
- */
-static int skiff_memslot_pin(struct skiff_vm *vm, struct skiff_memslot *s)
+/* Pins n pages from addr, all or none. Returns 0 or -EFAULT. */
+static int pin_range(u64 addr, u64 n, unsigned int gup, struct page **pages)
 {
-	unsigned int gup = FOLL_LONGTERM;
 	u64 done = 0;
-	long n;
+	long r;
+
+	while (done < n) {
+		r = pin_user_pages_fast(addr + (done << PAGE_SHIFT), n - done,
+					gup, pages + done);
+		if (r <= 0) {
+			if (done)
+				unpin_user_pages(pages, done);
+			return -EFAULT;
+		}
+		done += r;
+	}
+	return 0;
+}
+
+/*
+ * skiff_memslot_page - the page behind page idx of s, pinned from the
+ * creator's mapping with the rest of its chunk on first use. Pages are
+ * pinned for writing where the mapping allows it, else for reading:
+ * the monitor maps read-only slots, and the guest's text, read-only.
+ * NULL if the mapping is gone (KVM_RUN then fails with EFAULT, as on
+ * KVM). Under vm->lock, from the creator's process.
+ */
+struct page *skiff_memslot_page(struct skiff_memslot *s, u64 idx)
+{
+	u64 first = idx - idx % PIN_CHUNK, n = chunk_len(s, first), i;
+	u64 addr = s->userspace_addr + (first << PAGE_SHIFT);
+	bool ro = s->flags & KVM_MEM_READONLY;
+
+	if (s->pages[first])
+		return s->pages[idx];
+	if (!pin_range(addr, n, FOLL_LONGTERM | (ro ? 0 : FOLL_WRITE),
+		       s->pages + first))
+		return s->pages[idx];
+	/* A read-only stretch in the chunk: page by page, as allowed. */
+	for (i = 0; i < n; i++) {
+		if ((ro || pin_range(addr + (i << PAGE_SHIFT), 1,
+				     FOLL_LONGTERM | FOLL_WRITE,
+				     s->pages + first + i)) &&
+		    pin_range(addr + (i << PAGE_SHIFT), 1, FOLL_LONGTERM,
+			      s->pages + first + i))
+			goto err;
+	}
+	return s->pages[idx];
+err:
+	/* A chunk is pinned whole or not at all. */
+	if (i)
+		unpin_user_pages(s->pages + first, i);
+	memset(s->pages + first, 0, n * sizeof(*s->pages));
+	return NULL;
+}
+
+/*
+ * skiff_memslot_reserve - the page array, and the slot's whole size
+ * charged to the creator's locked_vm at once (RLIMIT_MEMLOCK applies
+ * at creation, as when everything was pinned then); pages are pinned
+ * as the guest first touches them. Returns 0 or a negative errno.
+ */
+static int skiff_memslot_reserve(struct skiff_vm *vm, struct skiff_memslot *s)
+{
 	int r;
 
-	if (!(s->flags & KVM_MEM_READONLY))
-		gup |= FOLL_WRITE;
-	s->pages = kvmalloc_array(s->npages, sizeof(*s->pages),
-				  GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	s->pages = kvcalloc(s->npages, sizeof(*s->pages),
+			    GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (!s->pages)
 		return -ENOMEM;
 	r = account_locked_vm(vm->mm, s->npages, true);
-	if (r)
-		goto err_free;
-	vm->pinned_pages += s->npages;
-	while (done < s->npages) {
-		n = pin_user_pages_fast(s->userspace_addr + (done << PAGE_SHIFT),
-					min_t(u64, s->npages - done, 1 << 16),
-					gup, s->pages + done);
-		if (n <= 0) {
-			r = n ? n : -EFAULT;
-			goto err_unpin;
-		}
-		done += n;
-		cond_resched();
+	if (r) {
+		kvfree(s->pages);
+		s->pages = NULL;
+		return r;
 	}
+	vm->pinned_pages += s->npages;
 	return 0;
-
-err_unpin:
-	skiff_memslot_unpin(vm, s, done);
-err_free:
-	kvfree(s->pages);
-	s->pages = NULL;
-	return r;
 }
 
 /*
@@ -163,7 +218,7 @@ struct skiff_memslot *skiff_memslot_of_gfn(struct skiff_vm *vm, u64 gfn)
 static void skiff_memslot_free(struct skiff_vm *vm, struct skiff_memslot *s)
 {
 	skiff_memslot_unmap(vm, s);
-	skiff_memslot_unpin(vm, s, s->npages);
+	skiff_memslot_unpin(vm, s);
 	kvfree(s->pages);
 	kfree(s);
 }
@@ -182,7 +237,7 @@ static int skiff_memslot_create(struct skiff_vm *vm, u32 id,
 	s->base_gfn = mem->guest_phys_addr >> PAGE_SHIFT;
 	s->npages = mem->memory_size >> PAGE_SHIFT;
 	s->userspace_addr = mem->userspace_addr;
-	r = skiff_memslot_pin(vm, s);
+	r = skiff_memslot_reserve(vm, s);
 	if (r) {
 		kfree(s);
 		return r;

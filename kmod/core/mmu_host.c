@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The host side of the MMU core (struct mmu_host_ops): table pages
- * from the page allocator, guest frames from the memslots' pinned
- * pages. Every call comes with vm->lock held, so the slots cannot
+ * from the page allocator, guest frames from the memslots' pages,
+ * pinned on first use. Every call comes with vm->lock held, so the slots cannot
  * change under the MMU. x86-64 has no highmem: a pinned page is
  * always in the direct map, and page_address() reaches it.
  */
@@ -49,14 +49,19 @@ static void skiff_free(void *ctx, void *p)
 static int skiff_large_level(struct skiff_memslot *s, u64 gfn)
 {
 	u64 first = gfn & ~511ULL, i, hfn;
+	struct page **p;
 
 	if (first < s->base_gfn || first + 512 > s->base_gfn + s->npages)
 		return 1;
-	hfn = page_to_pfn(s->pages[first - s->base_gfn]);
+	/* Pinned in chunks by slot offset: all there if the slot is aligned. */
+	p = s->pages + (first - s->base_gfn);
+	if (!p[0] || !p[511])
+		return 1;
+	hfn = page_to_pfn(p[0]);
 	if (hfn & 511)
 		return 1;
 	for (i = 1; i < 512; i++)
-		if (page_to_pfn(s->pages[first - s->base_gfn + i]) != hfn + i)
+		if (!p[i] || page_to_pfn(p[i]) != hfn + i)
 			return 1;
 	return 2;
 }
@@ -89,10 +94,14 @@ static bool skiff_host_writable(struct skiff_vm *vm, struct skiff_memslot *s,
 static int skiff_gfn_to_pfn(void *ctx, u64 gfn, struct mmu_pfn *pfn)
 {
 	struct skiff_memslot *s = skiff_memslot_of_gfn(ctx, gfn);
+	struct page *page;
 
 	if (!s)
 		return -1;
-	pfn->hfn = page_to_pfn(s->pages[gfn - s->base_gfn]);
+	page = skiff_memslot_page(s, gfn - s->base_gfn);
+	if (!page)
+		return -1;
+	pfn->hfn = page_to_pfn(page);
 	pfn->slot = s->id;
 	pfn->max_level = skiff_large_level(s, gfn);
 	pfn->writable = !(s->flags & KVM_MEM_READONLY) &&
@@ -105,11 +114,12 @@ static void *skiff_gpa_ptr(struct skiff_vm *vm, u64 gpa, bool write)
 {
 	u64 gfn = gpa >> PAGE_SHIFT;
 	struct skiff_memslot *s = skiff_memslot_of_gfn(vm, gfn);
+	struct page *page;
 
 	if (!s || (write && (s->flags & KVM_MEM_READONLY)))
 		return NULL;
-	return page_address(s->pages[gfn - s->base_gfn]) +
-		offset_in_page(gpa);
+	page = skiff_memslot_page(s, gfn - s->base_gfn);
+	return page ? page_address(page) + offset_in_page(gpa) : NULL;
 }
 
 static int skiff_guest_copy(struct skiff_vm *vm, u64 gpa, void *buf,

@@ -30,9 +30,9 @@
 
 /*
  * A memslot: guest frames [base_gfn, base_gfn + npages) backed by the
- * creating process's memory at userspace_addr. Its pages are pinned
- * while the slot exists (released on removal and VM close), so the MMU
- * can map them without faulting them in from the run loop.
+ * creating process's memory at userspace_addr. Its pages are pinned in
+ * 2 MiB chunks on first use and stay pinned while the slot exists
+ * (released on removal and VM close); pages[] is NULL where not yet.
  */
 struct skiff_memslot {
 	u32 id;
@@ -122,6 +122,7 @@ long skiff_check_extension(unsigned long cap);
 int skiff_vm_create(unsigned long type);
 void skiff_vm_put(struct skiff_vm *vm);
 struct skiff_memslot *skiff_memslot_of_gfn(struct skiff_vm *vm, u64 gfn);
+struct page *skiff_memslot_page(struct skiff_memslot *s, u64 idx);
 
 /* dirty_log.c: the VM's dirty-log ioctls. */
 long skiff_get_dirty_log(struct skiff_vm *vm, void __user *argp);

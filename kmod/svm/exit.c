@@ -136,20 +136,19 @@ static int svm_exit_msr(struct skiff_vcpu *v)
 }
 
 /*
- * A write the MMU would not map, to memory a slot holds: the slot is
- * read-only (KVM_EXIT_MMIO, as KVM) or the creator's mapping is
- * (-EFAULT from KVM_RUN, as KVM's failed host translation).
+ * An access the MMU would not map, to memory a slot holds: a write to
+ * a read-only slot is KVM_EXIT_MMIO, as KVM; otherwise the creator's
+ * mapping refused it (read-only, or gone) and KVM_RUN fails with
+ * EFAULT, as KVM's failed host translation does.
  */
-static bool svm_host_write_fault(struct skiff_vcpu *v, u64 gpa, u64 ec)
+static bool svm_host_fault(struct skiff_vcpu *v, u64 gpa, bool write)
 {
 	struct skiff_memslot *s;
 	bool r;
 
-	if (!(ec & PFERR_WRITE))
-		return false;
 	mutex_lock(&v->vm->lock);
 	s = skiff_memslot_of_gfn(v->vm, gpa >> PAGE_SHIFT);
-	r = s && !(s->flags & KVM_MEM_READONLY);
+	r = s && !(write && (s->flags & KVM_MEM_READONLY));
 	mutex_unlock(&v->vm->lock);
 	return r;
 }
@@ -176,7 +175,7 @@ static u32 svm_access_size(struct skiff_vcpu *v)
  */
 int svm_mmio_exit(struct skiff_vcpu *v, u64 gpa, bool write)
 {
-	if (svm_host_write_fault(v, gpa, write ? PFERR_WRITE : 0))
+	if (svm_host_fault(v, gpa, write))
 		return -EFAULT;
 	v->run->exit_reason = KVM_EXIT_MMIO;
 	v->run->mmio.phys_addr = gpa;

@@ -328,6 +328,23 @@ TEST(read_only_memory)
 	vfx_close(&x);
 }
 
+/* A slot whose user memory is gone: KVM_RUN fails with EFAULT. */
+TEST(unmapped_backing_is_efault)
+{
+	static const uint8_t code[] = {
+		0xa0, 0x00, 0x80,			/* mov al, [0x8000] */
+		0xf4,					/* hlt */
+	};
+	struct vcpu_fx x = vfx_open(0x8000);
+	char *gone = map_mem(PAGE);
+
+	munmap(gone, PAGE);
+	CHECK_ERR(set_slot(x.f.vm, 1, 0, 0x8000, PAGE, gone), 0);
+	vfx_load(&x, code, sizeof(code), 0x3ff);
+	CHECK_EQ_U64(vfx_run(&x), EFAULT);
+	vfx_close(&x);
+}
+
 /* Guest code that stores a byte in each page of a list, then OUTs. */
 static size_t dirty_code(uint8_t *p, const uint16_t *pages, size_t n)
 {
@@ -595,6 +612,7 @@ static const struct test_case cases[] = {
 	TEST_ENTRY(guest_writes_reach_the_slot),
 	TEST_ENTRY(unbacked_access_is_mmio),
 	TEST_ENTRY(read_only_memory),
+	TEST_ENTRY(unmapped_backing_is_efault),
 	TEST_ENTRY(dirty_log_exact),
 	TEST_ENTRY(dirty_log_manual_clear),
 	TEST_ENTRY(msrs),
