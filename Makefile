@@ -14,6 +14,7 @@
 #   make check-kmod   skiff.ko: style, the raw-ioctl suites in the lab
 #   make check-kmod-guests  the guest and hostile Bats suites on /dev/skiff
 #   make bench        benchmarks (bench/), never part of check
+#   make bench-kmod   skiff.ko beside kvm_amd, in the lab (bench/kmod/)
 
 .SUFFIXES:
 .DELETE_ON_ERROR:
