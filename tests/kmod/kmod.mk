@@ -3,14 +3,17 @@
 # skiff.ko's tests. kmod/ is checkpatch-clean (W=1 and sparse already
 # fail its build); the raw-ioctl suite drives /dev/skiff in the lab,
 # where the module can be loaded, and the same checks run against the
-# lab's /dev/kvm (kvm_amd) so the two are seen to agree.
+# lab's /dev/kvm (kvm_amd) so the two are seen to agree. After them,
+# ioctl_fuzz sends random ioctls to /dev/skiff for a fixed time, and the
+# kernel log check covers it too.
 
-RAW_IOCTL := $(BUILD)/tests/kmod/raw_ioctl
-RAW_VCPU  := $(BUILD)/tests/kmod/raw_vcpu
+RAW_IOCTL  := $(BUILD)/tests/kmod/raw_ioctl
+RAW_VCPU   := $(BUILD)/tests/kmod/raw_vcpu
+IOCTL_FUZZ := $(BUILD)/tests/kmod/ioctl_fuzz
 
 TEST_EMULATE := $(BUILD)/tests/kmod/test_emulate
 
-ALL_TARGETS += $(RAW_IOCTL) $(RAW_VCPU) $(TEST_EMULATE)
+ALL_TARGETS += $(RAW_IOCTL) $(RAW_VCPU) $(IOCTL_FUZZ) $(TEST_EMULATE)
 UNIT_RUNS   += unit-run-kmod-emulate
 
 # The decoder (kmod/core/emulate.c) is portable like kmod/mmu: it is
@@ -30,6 +33,13 @@ $(BUILD)/tests/kmod/raw_%: tests/kmod/raw_%.c tests/kmod/raw.h \
 	@mkdir -p $(@D)
 	$(CC) $(SAN_CFLAGS) -o $@ $<
 
+$(IOCTL_FUZZ): tests/kmod/ioctl_fuzz.c
+	@mkdir -p $(@D)
+	$(CC) $(SAN_CFLAGS) -o $@ $<
+
+# Seconds of ioctl_fuzz per paging mode.
+KMOD_FUZZ_SECONDS ?= 15
+
 # The monitor's guest, hostile and page-table torture suites on
 # /dev/skiff, with the same expected output and status as on /dev/kvm
 # (make check runs both), and skiffd running a VM there.
@@ -48,12 +58,14 @@ kmod-style:
 KMOD_NPT := 1 0
 
 # A failure of the lab itself (124, 125) counts as one failed test.
-check-kmod: kmod-style build-all $(KMOD) $(RAW_IOCTL) $(RAW_VCPU)
+check-kmod: kmod-style build-all $(KMOD) $(RAW_IOCTL) $(RAW_VCPU) $(IOCTL_FUZZ)
 	@rc=0; for npt in $(KMOD_NPT); do \
 		$(TOP)/scripts/lab --module $(KMOD):npt=$$npt -- \
 			env SKIFF_RESULTS=$(RESULTS)/kmod \
 			SKIFF_MONITOR=$(BIN)/skiff-monitor SKIFF_GUEST_DIR=$(GUEST_OUT) \
-			$(TOP)/tests/kmod/lab-suite $(RAW_IOCTL) $(RAW_VCPU) || { \
+			SKIFF_FUZZ_SECONDS=$(KMOD_FUZZ_SECONDS) \
+			$(TOP)/tests/kmod/lab-suite --fuzz $(IOCTL_FUZZ) \
+			$(RAW_IOCTL) $(RAW_VCPU) || { \
 			r=$$?; rc=1; [ $$r -lt 124 ] || echo "0 1 0" >>$(RESULTS)/kmod; }; \
 	done; exit $$rc
 
