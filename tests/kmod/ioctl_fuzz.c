@@ -28,7 +28,8 @@
  * with guard pages after each region) or at no user memory at all:
  * the kernel must never, by chance, pin or write this program's own
  * heap, stack or ASan shadow. Random words are kept out of the user
- * address range for the same reason (rand_word).
+ * address range for the same reason (rand_word). And no EFER it hands
+ * over sets LME, which freezes the lab's QEMU (efer_lme_cleared).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -37,6 +38,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,6 +64,8 @@
 #define EXIT_UNSEEN	41	/* KVM_RUN returned 0, no run page to read */
 #define RING		32	/* the calls the watchdog shows */
 #define GRACE_MS	20000	/* past the deadline: the watchdog acts */
+#define MSR_EFER	0xc0000080
+#define EFER_LME	(1ULL << 8)
 
 /* ---- randomness ---- */
 
@@ -526,6 +530,79 @@ static void run_timer(bool on)
 	setitimer(ITIMER_REAL, &t, NULL);
 }
 
+/* The bytes at arg, if this program may rewrite all size of them. */
+static uint8_t *ours(uint64_t arg, size_t size)
+{
+	struct region *r = region_of(arg);
+
+	if (arg - (uintptr_t)scratch <= SCRATCH_SIZE - size ||
+	    (r && r->state == MEM_RW && arg + size <= (uintptr_t)r->p + r->len))
+		return (uint8_t *)(uintptr_t)arg;
+	return NULL;
+}
+
+/* Whether the kernel can read them all (else the call is EFAULT). */
+static bool readable(uint64_t arg, size_t size)
+{
+	struct region *r = region_of(arg);
+
+	return ours(arg, size) ||
+	       (r && r->state == MEM_RO && arg + size <= (uintptr_t)r->p + r->len);
+}
+
+static void clear_bits(uint8_t *p, uint64_t bits)
+{
+	uint64_t v;
+
+	memcpy(&v, p, sizeof(v));
+	v &= ~bits;
+	memcpy(p, &v, sizeof(v));
+}
+
+/*
+ * No EFER this program hands over has LME set. The lab's QEMU (7.2,
+ * TCG) freezes the whole machine at a #VMEXIT from a guest with
+ * EFER.LME set and CR0.PG and CR4.PAE clear: do_vmexit() restores the
+ * host's CR0 while the guest's EFER and CR4 are still loaded, and
+ * cpu_x86_update_cr0() returns early, leaving the host without
+ * paging. skiff.ko and kvm_amd alike let a guest be in that state (a
+ * real CPU is fine with it). So KVM_SET_SREGS and KVM_SET_MSRS have
+ * LME cleared from what they carry, and are withheld (false) when it
+ * lies where it cannot be changed; the guest's WRMSR never sets it.
+ */
+static bool efer_lme_cleared(unsigned int cmd, uint64_t arg)
+{
+	size_t size = sizeof(struct kvm_msrs);
+	uint32_t i, n, index;
+	uint8_t *p, *e;
+
+	if (cmd == KVM_SET_SREGS) {
+		size = sizeof(struct kvm_sregs);
+		p = ours(arg, size);
+		if (p)
+			clear_bits(p + offsetof(struct kvm_sregs, efer), EFER_LME);
+		return p || !readable(arg, size);
+	}
+	if (cmd != KVM_SET_MSRS)
+		return true;
+	if (!ours(arg, size))
+		return !readable(arg, size);
+	memcpy(&n, (void *)(uintptr_t)arg, sizeof(n));
+	if (n >= 256)			/* E2BIG, from skiff and KVM */
+		return true;
+	size += n * sizeof(struct kvm_msr_entry);
+	p = ours(arg, size);
+	for (i = 0; p && i < n; i++) {
+		e = p + sizeof(struct kvm_msrs) + i * sizeof(struct kvm_msr_entry);
+		memcpy(&index, e + offsetof(struct kvm_msr_entry, index),
+		       sizeof(index));
+		if (index == MSR_EFER)
+			clear_bits(e + offsetof(struct kvm_msr_entry, data),
+				   EFER_LME);
+	}
+	return p || !readable(arg, size);
+}
+
 /*
  * Every ioctl goes through here: counted, recorded in the ring, traced,
  * KVM_RUN bounded, the fds it creates adopted, and the EIO rule
@@ -538,13 +615,17 @@ static long fuzz_ioctl(struct obj *o, unsigned int cmd, uint64_t arg)
 	int err;
 
 	/* A signal mask for KVM_RUN could block SIGALRM: never sent. */
-	if (cmd == KVM_SET_SIGNAL_MASK) {
+	if (cmd == KVM_SET_SIGNAL_MASK || !efer_lme_cleared(cmd, arg)) {
 		errno = EPERM;
 		return -1;
 	}
 	rec = &st->ring[__atomic_fetch_add(&st->ring_next, 1,
 					   __ATOMIC_RELAXED) % RING];
 	*rec = (struct call_rec){ self, o->kind, cmd, arg, LONG_MIN, 0 };
+	if (trace)
+		fprintf(stderr, "[%d] %s %d %s 0x%llx\n", self,
+			kind_names[o->kind], o->fd, cmd_name(cmd),
+			(unsigned long long)arg);
 	if (cmd == KVM_RUN)
 		run_timer(true);
 	r = ioctl(o->fd, cmd, arg);
@@ -556,9 +637,7 @@ static long fuzz_ioctl(struct obj *o, unsigned int cmd, uint64_t arg)
 	COUNT(st->calls);
 	COUNT(st->err[errno_slot(err)]);
 	if (trace)
-		fprintf(stderr, "[%d] %s %d %s 0x%llx -> %ld %s\n", self,
-			kind_names[o->kind], o->fd, cmd_name(cmd),
-			(unsigned long long)arg, r,
+		fprintf(stderr, "[%d]   -> %ld %s\n", self, r,
 			err ? errno_label(errno_slot(err)) : "");
 	if (o->kind != DEV && o->owner != self) {
 		COUNT(st->eio_checks);
@@ -986,6 +1065,7 @@ static size_t gen_snippet(uint8_t *p)
 	};
 	const uint8_t *t;
 	size_t n = 0;
+	uint32_t id;
 
 	switch (below(16)) {
 	case 0:				/* mov eax, imm32; out imm8, al/ax */
@@ -1017,13 +1097,14 @@ static size_t gen_snippet(uint8_t *p)
 		p[n++] = 0xa2;
 		break;
 	case 5:				/* mov eax, imm; mov ecx, msr; rd/wrmsr */
+		id = chance(80) ? msr[below(ARRAY_SIZE(msr))] : rnd();
 		p[n++] = 0x66;
 		p[n++] = 0xb8;
-		n += put32(p + n, rand_word());
+		n += put32(p + n, rand_word() &
+			   (id == MSR_EFER ? ~EFER_LME : ~0ULL));
 		p[n++] = 0x66;
 		p[n++] = 0xb9;
-		n += put32(p + n, chance(80) ? msr[below(ARRAY_SIZE(msr))] :
-			   (uint32_t)rnd());
+		n += put32(p + n, id);
 		p[n++] = 0x0f;
 		p[n++] = chance(50) ? 0x32 : 0x30;
 		break;
@@ -1092,17 +1173,18 @@ static size_t gen_snippet(uint8_t *p)
 }
 
 /* Guest code into p (room bytes, room >= 32): snippets or noise. */
-static void gen_code(uint8_t *p, size_t room)
+static size_t gen_code(uint8_t *p, size_t room)
 {
 	size_t n = 0;
 
 	if (chance(15)) {
 		fill_random(p, room);
-		return;
+		return room;
 	}
 	while (n + 24 <= room && chance(90))
 		n += gen_snippet(p + n);
 	p[n++] = 0xf4;
+	return n;
 }
 
 /*
@@ -1255,9 +1337,11 @@ static struct vm_slot *code_slot(struct obj *vm, uint64_t gpa)
 static void load_guest(struct obj *cpu, struct obj *vm, bool spin)
 {
 	uint64_t gpa = below(MIB), off, room;
+	char hex[3 * CODE_MAX + 1];
+	uint8_t *code = NULL;
+	size_t i, n = 0;
 	struct vm_slot *s;
 	struct region *r;
-	uint8_t *code;
 	uint32_t id;
 
 	s = pick_slot(vm, &id);
@@ -1276,9 +1360,16 @@ static void load_guest(struct obj *cpu, struct obj *vm, bool spin)
 		if (spin && room >= 2) {
 			code[0] = 0xeb;		/* jmp $ */
 			code[1] = 0xfe;
+			n = 2;
 		} else if (room >= 32) {
-			gen_code(code, room);
+			n = gen_code(code, room);
 		}
+	}
+	if (trace) {
+		for (i = 0; i < n; i++)
+			snprintf(hex + 3 * i, 4, " %02x", code[i]);
+		fprintf(stderr, "[%d] code at 0x%llx:%s\n", self,
+			(unsigned long long)gpa, n ? hex : "");
 	}
 	set_real_mode(cpu, gpa);
 }
