@@ -73,10 +73,14 @@ check-kmod: kmod-style build-all $(KMOD) $(RAW_IOCTL) $(RAW_VCPU) $(IOCTL_FUZZ)
 			r=$$?; rc=1; [ $$r -lt 124 ] || echo "0 1 0" >>$(RESULTS)/kmod; }; \
 	done; exit $$rc
 
+# A stuck guest suite ends the lab, not the whole of make check.
+KMOD_GUESTS_TIMEOUT ?= 1800
+
 check-kmod-guests: build-all $(KMOD)
 	@rc=0; for npt in $(KMOD_NPT); do \
 		SKIFF_KVM=/dev/skiff SKIFF_KMOD_PARAMS=npt=$$npt \
-		$(TOP)/scripts/lab --module $(KMOD):npt=$$npt -- \
+		$(TOP)/scripts/lab --timeout $(KMOD_GUESTS_TIMEOUT) \
+			--module $(KMOD):npt=$$npt -- \
 			$(TOP)/scripts/run-bats $(KMOD_BATS) || { \
 			r=$$?; rc=1; [ $$r -lt 124 ] || echo "0 1 0" >>$(RESULTS)/kmod; }; \
 	done; exit $$rc
