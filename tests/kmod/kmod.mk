@@ -61,17 +61,30 @@ kmod-style:
 KMOD_NPT := 1 0
 
 # A failure of the lab itself (124, 125) counts as one failed test.
-check-kmod: kmod-style build-all $(KMOD) $(RAW_IOCTL) $(RAW_VCPU) $(IOCTL_FUZZ)
+# kmod_lab_suite FUZZ: lab-suite in the lab for each paging mode, with
+# the ioctl fuzzer (FUZZ=1) or without.
+define kmod_lab_suite
 	@rc=0; for npt in $(KMOD_NPT); do \
 		$(TOP)/scripts/lab --timeout $(KMOD_LAB_TIMEOUT) \
 			--module $(KMOD):npt=$$npt -- \
 			env SKIFF_RESULTS=$(RESULTS)/kmod \
 			SKIFF_MONITOR=$(BIN)/skiff-monitor SKIFF_GUEST_DIR=$(GUEST_OUT) \
 			SKIFF_FUZZ_SECONDS=$(KMOD_FUZZ_SECONDS) \
-			$(TOP)/tests/kmod/lab-suite --fuzz $(IOCTL_FUZZ) \
+			$(TOP)/tests/kmod/lab-suite $(if $(1),--fuzz $(IOCTL_FUZZ)) \
 			$(RAW_IOCTL) $(RAW_VCPU) || { \
 			r=$$?; rc=1; [ $$r -lt 124 ] || echo "0 1 0" >>$(RESULTS)/kmod; }; \
 	done; exit $$rc
+endef
+
+check-kmod: kmod-style build-all $(KMOD) $(RAW_IOCTL) $(RAW_VCPU)
+	$(call kmod_lab_suite,)
+
+# Not in make check yet: one CI run froze the lab mid-suite, and the
+# fuzzer has already been seen to reach a QEMU TCG bug that freezes it
+# (EFER.LME with paging off, docs/testing.md). Run it on its own.
+.PHONY: check-kmod-fuzz
+check-kmod-fuzz: build-all $(KMOD) $(RAW_IOCTL) $(RAW_VCPU) $(IOCTL_FUZZ)
+	$(call kmod_lab_suite,1)
 
 # A stuck guest suite ends the lab, not the whole of make check.
 KMOD_GUESTS_TIMEOUT ?= 1800
