@@ -141,11 +141,13 @@ void svm_cpu_pre_run(struct skiff_vcpu *v)
 }
 
 /*
- * One VMRUN of vmcb_pa with SVM borrowed on this CPU and handed back as
- * found. Interrupts off. Returns whether SVME was on before (another
- * hypervisor active here).
+ * One VMRUN of vmcb with SVM borrowed on this CPU and handed back as
+ * found. Interrupts off. When SVME was on before, another hypervisor
+ * is active here: its TLB entries must not serve this VMRUN's guest,
+ * so every ASID is flushed. Returns whether that was so.
  */
-static bool svm_cpu_vmrun(struct svm_cpu *sd, u64 vmcb_pa, u64 *gprs)
+static bool svm_cpu_vmrun(struct svm_cpu *sd, struct vmcb *vmcb,
+			  u64 vmcb_pa, u64 *gprs)
 {
 	u64 efer, hsave;
 	bool foreign;
@@ -153,7 +155,9 @@ static bool svm_cpu_vmrun(struct svm_cpu *sd, u64 vmcb_pa, u64 *gprs)
 	rdmsrl(MSR_EFER, efer);
 	rdmsrl(MSR_VM_HSAVE_PA, hsave);
 	foreign = efer & EFER_SVME;
-	if (!foreign)
+	if (foreign)
+		svm_tlb_flush(vmcb, TLB_CONTROL_FLUSH_ALL_ASID);
+	else
 		wrmsrl(MSR_EFER, efer | EFER_SVME);
 	wrmsrl(MSR_VM_HSAVE_PA, svm_page_pa(sd->hsave));
 
@@ -172,13 +176,8 @@ void svm_cpu_run(struct skiff_vcpu *v)
 {
 	struct svm_cpu *sd = this_cpu_ptr(&svm_cpus);
 	struct svm_vcpu *s = to_svm(v);
-	u64 efer;
 
-	/* Another hypervisor's TLB entries must not serve our guest. */
-	rdmsrl(MSR_EFER, efer);
-	if (efer & EFER_SVME)
-		svm_tlb_flush(s->vmcb, TLB_CONTROL_FLUSH_ALL_ASID);
-	if (svm_cpu_vmrun(sd, s->vmcb_pa, v->gprs))
+	if (svm_cpu_vmrun(sd, s->vmcb, s->vmcb_pa, v->gprs))
 		sd->foreign_tlb = true;
 	s->vmcb->control.tlb_ctl = TLB_CONTROL_DO_NOTHING;
 }
@@ -200,7 +199,7 @@ void svm_cpu_put(struct skiff_vcpu *v)
 	spin_lock_irqsave(&flush_lock, flags);
 	svm_vmcb_init_flush(vmcb, svm_page_pa(flush_root_page),
 			    svm_caps.max_asid);
-	svm_cpu_vmrun(sd, svm_page_pa(flush_vmcb_page), gprs);
+	svm_cpu_vmrun(sd, vmcb, svm_page_pa(flush_vmcb_page), gprs);
 	tlb_handbacks++;
 	if (vmcb->control.exit_code != SVM_EXIT_NPF)
 		tlb_handback_errors++;
