@@ -13,7 +13,6 @@
 #   make check-mmu    MMU core property and directed tests
 #   make check-kmod   skiff.ko: style, the raw-ioctl suites in the lab
 #   make check-kmod-guests  the guest and hostile Bats suites on /dev/skiff
-#   make check-kmod-fuzz    check-kmod plus the ioctl fuzzer (not in check)
 #   make bench        benchmarks (bench/), never part of check
 #   make bench-kmod   skiff.ko beside kvm_amd, in the lab (bench/kmod/)
 

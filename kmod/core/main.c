@@ -20,8 +20,10 @@ static int __init skiff_init(void)
 		return PTR_ERR(ops);
 	skiff_arch = ops;
 	skiff_vcpu_run_init();
+	skiff_live_init();
 	r = skiff_dev_register();
 	if (r) {
+		skiff_live_exit();
 		skiff_vcpu_run_exit();
 		skiff_svm_exit();
 	}
@@ -31,6 +33,7 @@ static int __init skiff_init(void)
 static void __exit skiff_exit(void)
 {
 	skiff_dev_unregister();
+	skiff_live_exit();
 	skiff_vcpu_run_exit();
 	skiff_svm_exit();
 }

@@ -82,6 +82,7 @@ static void skiff_memslot_unpin(struct skiff_vm *vm, struct skiff_memslot *s)
 		unpin_user_pages_dirty_lock(s->pages + first,
 					    chunk_len(s, first),
 					    !(s->flags & KVM_MEM_READONLY));
+		skiff_live_add(SKIFF_LIVE_PINNED, -chunk_len(s, first));
 		cond_resched();
 	}
 	account_locked_vm(vm->mm, s->npages, false);
@@ -125,7 +126,7 @@ struct page *skiff_memslot_page(struct skiff_memslot *s, u64 idx)
 		return s->pages[idx];
 	if (!pin_range(addr, n, FOLL_LONGTERM | (ro ? 0 : FOLL_WRITE),
 		       s->pages + first))
-		return s->pages[idx];
+		goto pinned;
 	/* A read-only stretch in the chunk: page by page, as allowed. */
 	for (i = 0; i < n; i++) {
 		if ((ro || pin_range(addr + (i << PAGE_SHIFT), 1,
@@ -135,6 +136,8 @@ struct page *skiff_memslot_page(struct skiff_memslot *s, u64 idx)
 			      s->pages + first + i))
 			goto err;
 	}
+pinned:
+	skiff_live_add(SKIFF_LIVE_PINNED, n);
 	return s->pages[idx];
 err:
 	/* A chunk is pinned whole or not at all. */
@@ -221,6 +224,7 @@ static void skiff_memslot_free(struct skiff_vm *vm, struct skiff_memslot *s)
 	skiff_memslot_unpin(vm, s);
 	kvfree(s->pages);
 	kfree(s);
+	skiff_live_add(SKIFF_LIVE_SLOTS, -1);
 }
 
 static int skiff_memslot_create(struct skiff_vm *vm, u32 id,
@@ -232,6 +236,7 @@ static int skiff_memslot_create(struct skiff_vm *vm, u32 id,
 	s = kzalloc(sizeof(*s), GFP_KERNEL_ACCOUNT);
 	if (!s)
 		return -ENOMEM;
+	skiff_live_add(SKIFF_LIVE_SLOTS, 1);
 	s->id = id;
 	s->flags = mem->flags;
 	s->base_gfn = mem->guest_phys_addr >> PAGE_SHIFT;
@@ -240,6 +245,7 @@ static int skiff_memslot_create(struct skiff_vm *vm, u32 id,
 	r = skiff_memslot_reserve(vm, s);
 	if (r) {
 		kfree(s);
+		skiff_live_add(SKIFF_LIVE_SLOTS, -1);
 		return r;
 	}
 	vm->slots[id] = s;

@@ -21,6 +21,7 @@ static void *skiff_alloc_table(void *ctx, u64 *hpa)
 
 	if (!p)
 		return NULL;
+	skiff_live_add(SKIFF_LIVE_TABLES, 1);
 	*hpa = page_to_phys(p);
 	return page_address(p);
 }
@@ -28,15 +29,22 @@ static void *skiff_alloc_table(void *ctx, u64 *hpa)
 static void skiff_free_table(void *ctx, void *table, u64 hpa)
 {
 	free_page((unsigned long)table);
+	skiff_live_add(SKIFF_LIVE_TABLES, -1);
 }
 
 static void *skiff_zalloc(void *ctx, size_t size)
 {
-	return kvzalloc(size, GFP_KERNEL_ACCOUNT);
+	void *p = kvzalloc(size, GFP_KERNEL_ACCOUNT);
+
+	if (p)
+		skiff_live_add(SKIFF_LIVE_ALLOCS, 1);
+	return p;
 }
 
 static void skiff_free(void *ctx, void *p)
 {
+	if (p)
+		skiff_live_add(SKIFF_LIVE_ALLOCS, -1);
 	kvfree(p);
 }
 

@@ -8,6 +8,7 @@
 #ifndef SKIFF_CORE_H
 #define SKIFF_CORE_H
 
+#include <linux/atomic.h>
 #include <linux/kref.h>
 #include <linux/kvm.h>
 #include <linux/mm_types.h>
@@ -146,6 +147,7 @@ long skiff_vcpu_set_fpu(struct skiff_vcpu *v, struct kvm_fpu __user *uf);
 long skiff_vcpu_run(struct skiff_vcpu *v);
 void skiff_vcpu_run_init(void);
 void skiff_vcpu_run_exit(void);
+void skiff_vcpu_run_setup(struct skiff_vcpu *v);
 
 /* cpuid.c: the CPUID the guest sees. */
 int skiff_get_supported_cpuid(struct kvm_cpuid2 __user *uc);
@@ -155,6 +157,26 @@ void skiff_cpuid(struct skiff_vcpu *v, u32 fn, u32 idx, u32 out[4]);
 /* mmu_host.c: the MMU core over pinned memslots. */
 int skiff_mmu_create(struct skiff_vm *vm);
 int skiff_guest_read(struct skiff_vm *vm, u64 gpa, void *buf, u32 len);
+
+/* live.c: counts of what the module holds (debugfs skiff/live). */
+enum skiff_live_kind {
+	SKIFF_LIVE_VMS,
+	SKIFF_LIVE_VCPUS,
+	SKIFF_LIVE_SLOTS,
+	SKIFF_LIVE_TABLES,
+	SKIFF_LIVE_ALLOCS,
+	SKIFF_LIVE_PINNED,
+	SKIFF_NR_LIVE
+};
+extern atomic_long_t skiff_live[SKIFF_NR_LIVE];
+
+static inline void skiff_live_add(enum skiff_live_kind k, long n)
+{
+	atomic_long_add(n, &skiff_live[k]);
+}
+
+void skiff_live_init(void);
+void skiff_live_exit(void);
 
 /* memslot.c: KVM_SET_USER_MEMORY_REGION and slot lifetime. */
 int skiff_memslot_set(struct skiff_vm *vm,

@@ -22,6 +22,7 @@ static void skiff_vcpu_free(struct skiff_vcpu *v)
 	kfree(v->cpuid);
 	free_page((unsigned long)v->run);
 	kfree(v);
+	skiff_live_add(SKIFF_LIVE_VCPUS, -1);
 }
 
 static int skiff_vcpu_release(struct inode *inode, struct file *file)
@@ -163,14 +164,21 @@ static struct skiff_vcpu *skiff_vcpu_alloc(struct skiff_vm *vm)
 		return NULL;
 	v->vm = vm;
 	mutex_init(&v->lock);
+	skiff_vcpu_run_setup(v);
 	v->run = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
-	if (!v->run || !fpu_alloc_guest_fpstate(&v->fpu))
-		goto err;
+	if (!v->run)
+		goto err_free;
+	if (!fpu_alloc_guest_fpstate(&v->fpu))
+		goto err_run;
 	if (skiff_arch->vcpu_init(v))
-		goto err;
+		goto err_fpu;
+	skiff_live_add(SKIFF_LIVE_VCPUS, 1);
 	return v;
-err:
+err_fpu:
+	fpu_free_guest_fpstate(&v->fpu);
+err_run:
 	free_page((unsigned long)v->run);
+err_free:
 	kfree(v);
 	return NULL;
 }

@@ -40,6 +40,12 @@ void skiff_vcpu_run_exit(void)
 	preempt_notifier_dec();
 }
 
+/* Once per vCPU; KVM_RUN registers the notifier for its duration. */
+void skiff_vcpu_run_setup(struct skiff_vcpu *v)
+{
+	preempt_notifier_init(&v->pn, &skiff_preempt_ops);
+}
+
 long skiff_vcpu_run(struct skiff_vcpu *v)
 {
 	struct kvm_run *run = v->run;
@@ -49,7 +55,6 @@ long skiff_vcpu_run(struct skiff_vcpu *v)
 		run->exit_reason = KVM_EXIT_INTR;
 		return -EINTR;
 	}
-	preempt_notifier_init(&v->pn, &skiff_preempt_ops);
 	preempt_disable();
 	preempt_notifier_register(&v->pn);
 	preempt_enable();

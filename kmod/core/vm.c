@@ -23,6 +23,7 @@ static void skiff_vm_free(struct kref *ref)
 	skiff_memslots_free(vm);
 	mmdrop(vm->mm);
 	kfree(vm);
+	skiff_live_add(SKIFF_LIVE_VMS, -1);
 }
 
 void skiff_vm_put(struct skiff_vm *vm)
@@ -96,6 +97,7 @@ int skiff_vm_create(unsigned long type)
 	vm = kzalloc(sizeof(*vm), GFP_KERNEL_ACCOUNT);
 	if (!vm)
 		return -ENOMEM;
+	skiff_live_add(SKIFF_LIVE_VMS, 1);
 	mutex_init(&vm->lock);
 	kref_init(&vm->ref);
 	mmgrab(current->mm);

@@ -37,6 +37,8 @@ struct svm_cpu {
 	u32 next_asid;
 	u64 asid_gen;
 	bool foreign_tlb;	/* our entries sit in a shared TLB */
+	bool host_tsc_aux_read;
+	u32 host_tsc_aux;	/* Linux's (node << 12 | cpu), set at boot */
 };
 
 static DEFINE_PER_CPU(struct svm_cpu, svm_cpus);
@@ -46,11 +48,13 @@ static struct page *flush_vmcb_page, *flush_root_page;
 static DEFINE_SPINLOCK(flush_lock);
 
 /* Seen in /sys/module/skiff/parameters (tests/kmod/coexist reads them). */
-static unsigned long tlb_handbacks, tlb_handback_errors;
+static unsigned long tlb_handbacks, tlb_handback_events, tlb_handback_errors;
 module_param(tlb_handbacks, ulong, 0444);
 MODULE_PARM_DESC(tlb_handbacks, "TLB flushes handed back to another hypervisor");
+module_param(tlb_handback_events, ulong, 0444);
+MODULE_PARM_DESC(tlb_handback_events, "hand-back VMRUNs a host interrupt ended first");
 module_param(tlb_handback_errors, ulong, 0444);
-MODULE_PARM_DESC(tlb_handback_errors, "hand-back VMRUNs that did not end in an NPF");
+MODULE_PARM_DESC(tlb_handback_errors, "hand-back VMRUNs that did not end in an NPF or a host event");
 
 static void svm_cpu_free_pages(void)
 {
@@ -171,15 +175,52 @@ static bool svm_cpu_vmrun(struct svm_cpu *sd, struct vmcb *vmcb,
 	return foreign;
 }
 
+/*
+ * The guest's TSC_AUX for its RDPID, which SVM cannot intercept; the
+ * host's (what vgetcpu() reads in user space) comes back right after
+ * the VMRUN. Linux writes its value once per CPU at boot, so it is read
+ * once. The kernel itself never reads TSC_AUX (since 5.9 its paranoid
+ * entry does not use RDPID, because KVM leaves a guest's value loaded),
+ * so an NMI between the two writes finds nothing wrong. Returns
+ * whether the host's value is to be put back.
+ */
+static bool svm_cpu_load_tsc_aux(struct svm_cpu *sd, struct svm_vcpu *s)
+{
+	if (!svm_caps.tsc_aux)
+		return false;
+	if (!sd->host_tsc_aux_read) {
+		sd->host_tsc_aux = (u32)native_read_msr(MSR_TSC_AUX);
+		sd->host_tsc_aux_read = true;
+	}
+	if (s->tsc_aux == sd->host_tsc_aux)
+		return false;
+	wrmsrl(MSR_TSC_AUX, s->tsc_aux);
+	return true;
+}
+
 /* svm_cpu_run - with interrupts off: the vCPU's VMRUN on this CPU. */
 void svm_cpu_run(struct skiff_vcpu *v)
 {
 	struct svm_cpu *sd = this_cpu_ptr(&svm_cpus);
 	struct svm_vcpu *s = to_svm(v);
+	bool tsc_aux = svm_cpu_load_tsc_aux(sd, s);
 
 	if (svm_cpu_vmrun(sd, s->vmcb, s->vmcb_pa, v->gprs))
 		sd->foreign_tlb = true;
+	if (tsc_aux)
+		wrmsrl(MSR_TSC_AUX, sd->host_tsc_aux);
 	s->vmcb->control.tlb_ctl = TLB_CONTROL_DO_NOTHING;
+}
+
+/* How a hand-back VMRUN ended: its fetch faulted, or a host event came. */
+static void svm_handback_count(u64 code)
+{
+	tlb_handbacks++;
+	if (code == SVM_EXIT_INTR || code == SVM_EXIT_NMI ||
+	    code == SVM_EXIT_SMI || code == SVM_EXIT_INIT)
+		tlb_handback_events++;
+	else if (code != SVM_EXIT_NPF)
+		tlb_handback_errors++;
 }
 
 /*
@@ -200,8 +241,6 @@ void svm_cpu_put(struct skiff_vcpu *v)
 	svm_vmcb_init_flush(vmcb, svm_page_pa(flush_root_page),
 			    svm_caps.max_asid);
 	svm_cpu_vmrun(sd, vmcb, svm_page_pa(flush_vmcb_page), gprs);
-	tlb_handbacks++;
-	if (vmcb->control.exit_code != SVM_EXIT_NPF)
-		tlb_handback_errors++;
+	svm_handback_count(vmcb->control.exit_code);
 	spin_unlock_irqrestore(&flush_lock, flags);
 }

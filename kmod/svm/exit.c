@@ -121,6 +121,8 @@ static int svm_exit_msr(struct skiff_vcpu *v)
 	u32 msr = v->gprs[SKIFF_RCX];
 	u64 val;
 
+	if (msr == MSR_TSC_AUX)		/* the monitor's only: msr.c */
+		return svm_gp(v);
 	if (to_svm(v)->vmcb->control.exit_info_1) {
 		val = (u32)sa->rax | (v->gprs[SKIFF_RDX] << 32);
 		if (svm_set_msr(v, msr, val))

@@ -7,6 +7,11 @@
  * permission map lets them through), the monitor through here. Every
  * other MSR is #GP for the guest and refused to the monitor, as KVM
  * does for an MSR it does not know (ignore_msrs=0).
+ *
+ * TSC_AUX is the monitor's only (the guest's CPUID has neither RDTSCP
+ * nor RDPID, so its RDMSR/WRMSR are #GP, as on KVM); but RDPID cannot
+ * be intercepted, so the value is loaded around each VMRUN (cpu.c) and
+ * saved with the rest, where the CPU has TSC_AUX at all.
  */
 #include <asm/apicdef.h>
 #include <asm/msr.h>
@@ -19,7 +24,7 @@
 const u32 svm_msrs_to_save[SVM_NR_MSRS_TO_SAVE] = {
 	MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP,
 	MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SYSCALL_MASK, MSR_KERNEL_GS_BASE,
-	MSR_IA32_TSC, MSR_IA32_CR_PAT, MSR_EFER,
+	MSR_IA32_TSC, MSR_IA32_CR_PAT, MSR_EFER, MSR_TSC_AUX,
 };
 
 static bool pat_valid(u64 pat)
@@ -88,6 +93,11 @@ int svm_get_msr(struct skiff_vcpu *v, u32 msr, u64 *val)
 		*val = APIC_DEFAULT_PHYS_BASE | MSR_IA32_APICBASE_ENABLE |
 		       MSR_IA32_APICBASE_BSP;
 		return 0;
+	case MSR_TSC_AUX:
+		if (!svm_caps.tsc_aux)
+			return -1;
+		*val = s->tsc_aux;
+		return 0;
 	default:
 		return -1;
 	}
@@ -138,6 +148,12 @@ int svm_set_msr(struct skiff_vcpu *v, u32 msr, u64 val)
 		if (!pat_valid(val))
 			return -1;
 		s->vmcb->save.g_pat = val;
+		return 0;
+	case MSR_TSC_AUX:
+		if (!svm_caps.tsc_aux)
+			return -1;
+		/* AMD CPUs ignore bits 63:32; KVM drops them for AMD too. */
+		s->tsc_aux = val;
 		return 0;
 	default:
 		return -1;

@@ -188,6 +188,9 @@ static int svm_detect(void)
 	svm_caps.flush_by_asid = edx & SVM_FEAT_FLUSH_BY_ASID;
 	svm_caps.decode_assists = edx & SVM_FEAT_DECODE_ASSISTS;
 	svm_caps.npt = npt && (edx & SVM_FEAT_NP);
+	svm_caps.tsc_aux = boot_cpu_has(X86_FEATURE_RDTSCP) ||
+			   boot_cpu_has(X86_FEATURE_RDPID);
+	svm_ops.nr_msrs_to_save = SVM_NR_MSRS_TO_SAVE - !svm_caps.tsc_aux;
 	svm_ops.mmu_kind = svm_caps.npt ? MMU_KIND_NPT : MMU_KIND_SHADOW;
 	if (svm_caps.max_asid < 1) {
 		pr_info("skiff: SVM offers no guest ASID\n");

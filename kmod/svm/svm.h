@@ -28,6 +28,7 @@ struct svm_caps {
 	bool flush_by_asid;	/* TLB_CONTROL_FLUSH_ASID */
 	bool decode_assists;	/* exit_info_1 decodes CR and INVLPG exits */
 	bool npt;		/* nested paging, and the npt parameter */
+	bool tsc_aux;		/* RDTSCP or RDPID: TSC_AUX is switched */
 };
 
 extern struct svm_caps svm_caps;
@@ -39,6 +40,7 @@ struct svm_vcpu {
 	int last_cpu;		/* where the ASID below is valid */
 	u64 asid_gen;
 	u64 efer;		/* as the guest sees it (no SVME) */
+	u32 tsc_aux;		/* what the guest's RDPID reads */
 	/* Shadow paging: the guest's own CR0/CR3/CR4 (the VMCB's differ). */
 	u64 cr0, cr3, cr4;
 	u64 *pae_root;		/* the PDPT of a guest not in long mode */
@@ -72,7 +74,7 @@ int svm_set_sregs(struct skiff_vcpu *v, const struct kvm_sregs *sregs);
 void svm_inject(struct skiff_vcpu *v, u8 vector, bool has_err, u32 err);
 
 /* msr.c: the vCPU's MSRs, for exits and KVM_GET/SET_MSRS. */
-#define SVM_NR_MSRS_TO_SAVE	11
+#define SVM_NR_MSRS_TO_SAVE	12	/* the last, TSC_AUX, if the CPU has it */
 extern const u32 svm_msrs_to_save[SVM_NR_MSRS_TO_SAVE];
 int svm_get_msr(struct skiff_vcpu *v, u32 msr, u64 *val);
 int svm_set_msr(struct skiff_vcpu *v, u32 msr, u64 val);

@@ -122,12 +122,22 @@ void svm_vmcb_init(struct skiff_vcpu *v)
  * svm_vmcb_init_flush - a VMCB that flushes every ASID on VMRUN and
  * exits at once: real mode at 0, nested paging on an empty root, so
  * the first instruction fetch is an NPF. Nothing of the guest runs.
+ * The host's interrupts are intercepted as in every VMCB: VMRUN runs
+ * with EFLAGS.IF set, so an interrupt pending then (the hand-back runs
+ * from the scheduler, interrupts off) would otherwise be taken by this
+ * "guest", through its IVT, and the host would never see it: a lost
+ * timer interrupt left the lab's kernel idle for good. Such an exit
+ * comes before the first fetch; the flush has happened all the same.
  */
 void svm_vmcb_init_flush(struct vmcb *vmcb, u64 npt_root, u32 asid)
 {
 	struct vmcb_control_area *c = &vmcb->control;
 
 	memset(vmcb, 0, PAGE_SIZE);
+	set_intercept(vmcb, INTERCEPT_INTR);
+	set_intercept(vmcb, INTERCEPT_NMI);
+	set_intercept(vmcb, INTERCEPT_SMI);
+	set_intercept(vmcb, INTERCEPT_INIT);
 	set_intercept(vmcb, INTERCEPT_VMRUN);
 	set_intercept(vmcb, INTERCEPT_SHUTDOWN);
 	c->iopm_base_pa = svm_iopm_pa;

@@ -568,7 +568,11 @@ static void clear_bits(uint8_t *p, uint64_t bits)
  * paging. skiff.ko and kvm_amd alike let a guest be in that state (a
  * real CPU is fine with it). So KVM_SET_SREGS and KVM_SET_MSRS have
  * LME cleared from what they carry, and are withheld (false) when it
- * lies where it cannot be changed; the guest's WRMSR never sets it.
+ * lies where it cannot be changed; and guest code never writes EFER
+ * (gen_snippet): it reads it only, and clears ECX right after. (Until
+ * that, a RDMSR of EFER left ECX naming it, and a WRMSR in later random
+ * bytes could set LME from whatever EAX held: the likely cause of the
+ * one CI run whose check-kmod froze.)
  */
 static bool efer_lme_cleared(unsigned int cmd, uint64_t arg)
 {
@@ -1100,13 +1104,24 @@ static size_t gen_snippet(uint8_t *p)
 		id = chance(80) ? msr[below(ARRAY_SIZE(msr))] : rnd();
 		p[n++] = 0x66;
 		p[n++] = 0xb8;
-		n += put32(p + n, rand_word() &
-			   (id == MSR_EFER ? ~EFER_LME : ~0ULL));
+		n += put32(p + n, rand_word());
 		p[n++] = 0x66;
 		p[n++] = 0xb9;
 		n += put32(p + n, id);
 		p[n++] = 0x0f;
-		p[n++] = chance(50) ? 0x32 : 0x30;
+		if (id != MSR_EFER) {
+			p[n++] = chance(50) ? 0x32 : 0x30;
+			break;
+		}
+		/*
+		 * EFER is only read, and ECX is cleared at once: a WRMSR
+		 * in later noise, with EAX from any snippet, must not find
+		 * ECX still naming EFER (efer_lme_cleared).
+		 */
+		p[n++] = 0x32;
+		p[n++] = 0x66;		/* xor ecx, ecx */
+		p[n++] = 0x31;
+		p[n++] = 0xc9;
 		break;
 	case 6:				/* mov byte [imm16], imm8 */
 		p[n++] = 0xc6;

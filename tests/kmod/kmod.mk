@@ -37,9 +37,10 @@ $(IOCTL_FUZZ): tests/kmod/ioctl_fuzz.c
 	@mkdir -p $(@D)
 	$(CC) $(SAN_CFLAGS) -o $@ $<
 
-# Seconds of ioctl_fuzz per paging mode; and of each whole lab run, for
-# a lab that freezes (a fuzzed guest once froze QEMU's TCG: see
-# efer_lme_cleared in ioctl_fuzz.c), which nothing inside it can time.
+# Seconds of ioctl_fuzz per paging mode (more for a longer fuzz:
+# KMOD_FUZZ_SECONDS=600 make check-kmod); and of each whole lab run,
+# for a lab that freezes, which nothing inside it can time (a fuzzed
+# guest once froze QEMU's TCG: see efer_lme_cleared in ioctl_fuzz.c).
 KMOD_FUZZ_SECONDS ?= 15
 KMOD_LAB_TIMEOUT ?= 600
 
@@ -62,7 +63,7 @@ KMOD_NPT := 1 0
 
 # A failure of the lab itself (124, 125) counts as one failed test.
 # kmod_lab_suite FUZZ: lab-suite in the lab for each paging mode, with
-# the ioctl fuzzer (FUZZ=1) or without.
+# the ioctl fuzzer (FUZZ=1) or without (for a run of the rest alone).
 define kmod_lab_suite
 	@rc=0; for npt in $(KMOD_NPT); do \
 		$(TOP)/scripts/lab --timeout $(KMOD_LAB_TIMEOUT) \
@@ -76,14 +77,7 @@ define kmod_lab_suite
 	done; exit $$rc
 endef
 
-check-kmod: kmod-style build-all $(KMOD) $(RAW_IOCTL) $(RAW_VCPU)
-	$(call kmod_lab_suite,)
-
-# Not in make check yet: one CI run froze the lab mid-suite, and the
-# fuzzer has already been seen to reach a QEMU TCG bug that freezes it
-# (EFER.LME with paging off, docs/testing.md). Run it on its own.
-.PHONY: check-kmod-fuzz
-check-kmod-fuzz: build-all $(KMOD) $(RAW_IOCTL) $(RAW_VCPU) $(IOCTL_FUZZ)
+check-kmod: kmod-style build-all $(KMOD) $(RAW_IOCTL) $(RAW_VCPU) $(IOCTL_FUZZ)
 	$(call kmod_lab_suite,1)
 
 # A stuck guest suite ends the lab, not the whole of make check.
