@@ -197,6 +197,10 @@ static void rotate_now(struct vm *vm, bool paused)
 static void rotate_paused(struct vm *vm, json_t *result,
 			  struct jsonrpc_error *err, void *arg)
 {
+	if (vm->removing) {
+		rotate_end(vm);
+		return;
+	}
 	if (!result)
 		log_err("vm %s: console rotation without a pause: %s",
 			vm->def.name, err->message);

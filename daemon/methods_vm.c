@@ -247,7 +247,9 @@ static json_t *pause_resume(struct rpc_call *c, json_t *p, bool pause,
 	if (!vm)
 		return NULL;
 	po = calloc(1, sizeof(*po));
-	if (!po || !(po->reply = rpc_defer(c))) {
+	if (po)
+		po->reply = rpc_defer(c);
+	if (!po || !po->reply) {
 		free(po);
 		jsonrpc_error_set(err, SKIFF_ERR_SYSTEM, "out of memory");
 		return NULL;
@@ -308,10 +310,12 @@ static void info_refreshed(struct vm *vm, json_t *info, void *arg)
 }
 
 /*
- * Counters older than COUNTERS_MAX_AGE are refreshed first (the answer
- * waits for monitor.info, MONITOR_INFO_TIMEOUT_MS at most; callers
- * asking meanwhile share the call). Without an answer vm.info tells the
- * counters it has, with their age in counters_at.
+ * Counters older than COUNTERS_MAX_AGE are refreshed first: the answer
+ * waits for monitor.info (MONITOR_INFO_TIMEOUT_MS at most). Callers that
+ * come while that refresh is in flight are answered at once with the
+ * counters there are (at most that much older): a busy API must not
+ * stall behind one round trip per second. Without an answer vm.info
+ * tells the counters it has; counters_at gives their age.
  */
 json_t *method_vm_info(struct rpc_call *c, json_t *p,
 		       struct jsonrpc_error *err)
@@ -321,7 +325,7 @@ json_t *method_vm_info(struct rpc_call *c, json_t *p,
 
 	if (!vm)
 		return NULL;
-	if (!monitor_counters_stale(vm))
+	if (!monitor_counters_stale(vm) || (vm->refreshing && vm->counters_at))
 		return vm_info_json(c->d, vm);
 	r = rpc_defer(c);
 	if (!r)

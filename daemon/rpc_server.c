@@ -496,30 +496,23 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 
 	if (peer_cred_get(fd, &pc)) {
 		log_warn("client: SO_PEERCRED: %m; refused");
-		{
 		refuse(fd, SKIFF_ERR_ACCESS, "cannot identify peer");
 		return;
-	}
 	}
 	if (!peer_allowed(&pc, d->socket_gid)) {
 		log_warn("client pid %d uid %d gid %d: not root, not uid %d, not in the socket group; refused",
 			 (int)pc.pid, (int)pc.uid, (int)pc.gid, (int)geteuid());
-		{
 		refuse(fd, SKIFF_ERR_ACCESS, "access denied");
 		return;
-	}
 	}
 	if (s->nconns >= d->cfg.max_clients) {
 		log_warn("client pid %d uid %d: %u clients already; refused",
 			 (int)pc.pid, (int)pc.uid, s->nconns);
-		{
 		refuse(fd, SKIFF_ERR_LIMIT, "too many clients");
 		return;
 	}
-	}
 	c = calloc(1, sizeof(*c));
-	if (!c)
-		{
+	if (!c) {
 		refuse(fd, JSONRPC_INTERNAL_ERROR, "out of memory");
 		return;
 	}

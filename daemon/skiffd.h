@@ -9,6 +9,11 @@
  * monitor_client.c), follows their console logs (console_log.c) and
  * tells subscribers (events.c). After a restart it re-adopts the
  * monitors that kept running (adopt.c).
+ *
+ * Nothing waits for a monitor: calls to one complete through callbacks
+ * (monitor_call_async), methods that need its answer defer theirs
+ * (rpc_defer), and the steps that change a guest queue per VM
+ * (vm_jobs.c). docs/api.md says what clients see of it.
  */
 #ifndef SKIFF_DAEMON_SKIFFD_H
 #define SKIFF_DAEMON_SKIFFD_H
