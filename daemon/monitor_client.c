@@ -277,6 +277,29 @@ static void req_timeout_cb(evutil_socket_t fd, short what, void *arg)
 	req_fail(vm, r, SKIFF_ERR_SYSTEM, why);
 }
 
+/*
+ * Straight to the socket when nothing is queued before it (waiting for
+ * the loop's next turn would add latency); the rest, if the socket does
+ * not take it all, goes out through the bufferevent.
+ */
+static int conn_send(struct monitor_conn *m, const char *line, size_t len)
+{
+	struct evbuffer *out = bufferevent_get_output(m->bev);
+	ssize_t n = 0;
+
+	if (!evbuffer_get_length(out)) {
+		n = send(bufferevent_getfd(m->bev), line, len,
+			 MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0 && errno != EAGAIN && errno != EINTR)
+			return -1;
+		if (n < 0)
+			n = 0;
+	}
+	if ((size_t)n == len)
+		return 0;
+	return bufferevent_write(m->bev, line + n, len - n);
+}
+
 int monitor_call_async(struct skiffd *d, struct vm *vm, const char *method,
 		       json_t *params, int timeout_ms, monitor_done_fn cb,
 		       void *arg, struct jsonrpc_error *err)
@@ -306,12 +329,9 @@ int monitor_call_async(struct skiffd *d, struct vm *vm, const char *method,
 	line = jsonrpc_request_line(id, method, json_incref(params), &len);
 	json_decref(id);
 	if (!r->timer || !line || evtimer_add(r->timer, &tv) ||
-	    bufferevent_write(m->bev, line, len))
+	    conn_send(m, line, len))
 		goto err_r;
 	free(line);
-	/* Straight to the socket: the loop's next turn would add latency. */
-	evbuffer_write(bufferevent_get_output(m->bev),
-		       bufferevent_getfd(m->bev));
 	for (pp = &m->reqs; *pp; pp = &(*pp)->next)
 		;
 	*pp = r;
