@@ -417,10 +417,11 @@ void rpc_reply_error(struct rpc_reply *r, struct jsonrpc_error *err);
 
 int rpc_server_start(struct skiffd *d);
 void rpc_server_stop(struct skiffd *d);
-/* Queue a line for @c; false if the client is too far behind (dropped). */
+/*
+ * Send a line to @c: now as far as the socket takes it, the rest queued.
+ * False if the client is too far behind (then dropped) or closing.
+ */
 bool rpc_conn_send(struct rpc_conn *c, const char *line, size_t len);
-/* Write what is queued for @c now, as far as the socket takes it. */
-void rpc_conn_flush(struct rpc_conn *c);
 const struct peer_cred *rpc_conn_peer(struct rpc_conn *c);
 unsigned int rpc_client_count(struct skiffd *d);
 
