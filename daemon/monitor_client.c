@@ -311,6 +311,7 @@ int monitor_call_async(struct skiffd *d, struct vm *vm, const char *method,
 	char *line = NULL;
 	json_t *id;
 	size_t len;
+	int e;
 
 	if (monitor_connect(d, vm))
 		goto sys_err;
@@ -339,8 +340,10 @@ int monitor_call_async(struct skiffd *d, struct vm *vm, const char *method,
 		  method, (long long)r->id, timeout_ms);
 	return 0;
 err_r:
+	e = errno;
 	free(line);
 	req_free(r);
+	errno = e;
 sys_err:
 	return jsonrpc_error_set(err, SKIFF_ERR_SYSTEM,
 				 "vm %s: %s: monitor control socket: %s",
@@ -390,10 +393,9 @@ static void refresh_done(struct vm *vm, json_t *result,
 
 	vm->refresh_waiters = NULL;
 	vm->refreshing = false;
+	vm->refresh_failed_at = result ? 0 : now_monotonic();
 	if (result)
 		refresh_apply(vm, result);
-	else
-		vm->refresh_failed_at = now_monotonic();
 	if (err)
 		log_debug("%s", err->message);
 	for (; w; w = next) {
