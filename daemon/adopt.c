@@ -5,7 +5,8 @@
  *   1. Read RUN/vms/NAME/monitor.json (pid and the process start time).
  *   2. If that pid still runs with that start time, it is our monitor:
  *      take a pidfd, connect to its control socket, and take its state
- *      (running or paused) and counters from monitor.info.
+ *      (running or paused) and counters from monitor.info when it
+ *      answers (without waiting for it).
  *   3. Otherwise it ended while skiffd was down: its status file says
  *      how (stopped with its exit status, or crashed with the reason);
  *      without one the VM is crashed.
@@ -49,12 +50,26 @@ static bool still_ours(struct vm *vm)
 	return proc_start_time(vm->pid) == vm->pid_start;
 }
 
+/* Its answer (or silence) decides the state the VM is adopted in. */
+static void adopt_refreshed(struct vm *vm, json_t *info, void *arg)
+{
+	if (!vm_state_active(vm->state))
+		return;			/* it ended meanwhile */
+	if (!info) {
+		vm_set_state(vm->d, vm, VM_STARTING);
+		monitor_wait_ready(vm->d, vm);
+	} else if (vm->state == VM_STARTING) {
+		vm_set_state(vm->d, vm, monitor_info_state(info));
+	}
+	/* running/paused: monitor_client.c took the monitor's word. */
+}
+
+/*
+ * The VM keeps its saved state until the monitor answers monitor.info;
+ * the loop does not wait for it (nor for any other monitor).
+ */
 static void adopt_one(struct skiffd *d, struct vm *vm)
 {
-	enum vm_state saved = vm->state;
-	json_t *info;
-	const char *st;
-
 	vm->is_child = false;
 	if (!read_runtime(d, vm) || !still_ours(vm)) {
 		log_info("vm %s: its monitor ended while skiffd was down",
@@ -69,19 +84,10 @@ static void adopt_one(struct skiffd *d, struct vm *vm)
 			(int)vm->pid);
 		return;
 	}
-	info = monitor_refresh(d, vm);
-	if (!info) {
-		vm->state = VM_STARTING;
-		monitor_wait_ready(d, vm);
-	} else {
-		st = json_string_value(json_object_get(info, "state"));
-		vm->state = st && !strcmp(st, "paused") ? VM_PAUSED : VM_RUNNING;
-		json_decref(info);
-	}
-	log_info("vm %s: re-adopted monitor pid %d (%s)", vm->def.name,
+	log_info("vm %s: re-adopted monitor pid %d (was %s)", vm->def.name,
 		 (int)vm->pid, vm_state_name(vm->state));
-	if (vm->state != saved)
-		persist_save_state(d, vm);
+	if (monitor_refresh_async(d, vm, adopt_refreshed, NULL))
+		adopt_refreshed(vm, NULL, NULL);
 }
 
 void adopt_all(struct skiffd *d)

@@ -7,7 +7,8 @@
  * new end). A running guest is paused around the copy and the truncation
  * (monitor.pause lets an in-flight PUTS finish), so no byte is written
  * between them and none is lost; the pause costs one round trip per cap's
- * worth of output. Only if the monitor does not answer is the log rotated
+ * worth of output, taken on the event loop (nothing waits for it). Only
+ * if the monitor does not answer is the log rotated
  * unpaused, where bytes written during the copy can be lost (logrotate's
  * copytruncate caveat). On disk there are at most the cap in console.log.1
  * plus what the guest wrote since the last check in console.log.
@@ -149,31 +150,92 @@ out:
 
 #define ROTATE_PAUSE_MS	2000
 
-/* Rotate with the guest paused, if it runs, so the monitor writes nothing. */
-static void console_rotate_quiet(struct skiffd *d, struct vm *vm)
+/*
+ * Rotation with the guest paused, if it runs, so the monitor writes
+ * nothing meanwhile: a VM job (vm_jobs.c) of three steps on the event
+ * loop, pause -> rotate -> resume, so a client's vm.pause or vm.resume
+ * cannot land in between.
+ */
+static void rotate_end(struct vm *vm)
+{
+	vm->rotating = false;
+	vm_job_done(vm);
+}
+
+static void rotate_resumed(struct vm *vm, json_t *result,
+			   struct jsonrpc_error *err, void *arg)
+{
+	if (!result)
+		log_err("vm %s: resuming after console rotation: %s",
+			vm->def.name, err->message);
+	rotate_end(vm);
+}
+
+/* Rotate now, then resume the guest if the rotation paused it. */
+static void rotate_now(struct vm *vm, bool paused)
 {
 	struct jsonrpc_error err = { 0 };
-	bool paused = false;
-	json_t *r;
 
-	if (vm->state == VM_RUNNING) {
-		r = monitor_call(d, vm, "monitor.pause", ROTATE_PAUSE_MS, &err);
-		paused = r != NULL;
-		json_decref(r);
-		if (!paused)
-			log_err("vm %s: console rotation without a pause: %s",
-				vm->def.name, err.message);
-		jsonrpc_error_clear(&err);
+	/* Detached: the monitor ended; its log stays as it is. */
+	if (vm->console.fd >= 0) {
+		console_rotate(vm->d, vm);
+		vm->console.sent = vm->console.base + live_size(vm);
 	}
-	console_rotate(d, vm);
-	if (!paused)
+	if (!paused || vm->state != VM_RUNNING) {
+		rotate_end(vm);
 		return;
-	r = monitor_call(d, vm, "monitor.resume", ROTATE_PAUSE_MS, &err);
-	if (!r)
+	}
+	if (monitor_call_async(vm->d, vm, "monitor.resume", NULL,
+			       ROTATE_PAUSE_MS, rotate_resumed, NULL, &err)) {
 		log_err("vm %s: resuming after console rotation: %s",
 			vm->def.name, err.message);
-	json_decref(r);
-	jsonrpc_error_clear(&err);
+		jsonrpc_error_clear(&err);
+		rotate_end(vm);
+	}
+}
+
+static void rotate_paused(struct vm *vm, json_t *result,
+			  struct jsonrpc_error *err, void *arg)
+{
+	if (vm->removing) {
+		rotate_end(vm);
+		return;
+	}
+	if (!result)
+		log_err("vm %s: console rotation without a pause: %s",
+			vm->def.name, err->message);
+	rotate_now(vm, result != NULL);
+}
+
+static void rotate_run(struct vm_job *job, struct vm *vm, bool cancelled)
+{
+	struct jsonrpc_error err = { 0 };
+
+	if (cancelled || vm->console.fd < 0 ||
+	    (uint64_t)live_size(vm) <= vm->d->cfg.console_max_bytes) {
+		rotate_end(vm);
+		return;
+	}
+	if (vm->state != VM_RUNNING) {
+		rotate_now(vm, false);
+		return;
+	}
+	if (monitor_call_async(vm->d, vm, "monitor.pause", NULL,
+			       ROTATE_PAUSE_MS, rotate_paused, NULL, &err)) {
+		log_err("vm %s: console rotation without a pause: %s",
+			vm->def.name, err.message);
+		jsonrpc_error_clear(&err);
+		rotate_now(vm, false);
+	}
+}
+
+static void console_rotate_quiet(struct vm *vm)
+{
+	if (vm->rotating)
+		return;
+	vm->rotating = true;
+	vm->rotate_job.run = rotate_run;
+	vm_job_submit(vm, &vm->rotate_job);
 }
 
 /* Read logical [offset, offset+max) from one file covering [start, ..). */
@@ -263,10 +325,8 @@ void console_pump(struct skiffd *d, struct vm *vm)
 		vm->console.sent += n;
 	}
 	vm->console.sent = end;
-	if ((uint64_t)live_size(vm) > d->cfg.console_max_bytes) {
-		console_rotate_quiet(d, vm);
-		vm->console.sent = vm->console.base + live_size(vm);
-	}
+	if ((uint64_t)live_size(vm) > d->cfg.console_max_bytes)
+		console_rotate_quiet(vm);
 }
 
 static void inotify_cb(evutil_socket_t fd, short what, void *arg)

@@ -109,9 +109,7 @@ static void broadcast(struct skiffd *d, const char *name,
 			if (!line)
 				break;
 		}
-		/* Events go out now, not on the loop's next turn. */
-		if (rpc_conn_send(s->conn, line, len))
-			rpc_conn_flush(s->conn);
+		rpc_conn_send(s->conn, line, len);
 	}
 	free(line);
 	json_decref(params);

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -170,23 +171,93 @@ json_t *method_vm_kill(struct rpc_call *c, json_t *p,
 			 "state", vm_state_name(vm->state), "killed", 1);
 }
 
+/*
+ * vm.pause and vm.resume answer once the monitor has (PAUSE_TIMEOUT_MS
+ * at most). They queue as VM jobs (vm_jobs.c), so a second one waits for
+ * the first and then sees the state it left. The state changes only on
+ * the monitor's "done". If the call fails after it was sent (a timeout,
+ * the monitor went away) the monitor may yet carry it out: the counters
+ * are marked stale, so the next vm.info asks the monitor and takes its
+ * word on running/paused (monitor_client.c).
+ */
+#define PAUSE_TIMEOUT_MS	2000
+
+struct pause_job {
+	struct vm_job job;		/* first: the job is the pause_job */
+	struct rpc_reply *reply;
+	bool pause;
+};
+
+static void pause_finish(struct vm *vm, struct pause_job *po,
+			 struct jsonrpc_error *err)
+{
+	if (err)
+		rpc_reply_error(po->reply, err);
+	else
+		rpc_reply_result(po->reply, json_pack("{s:s,s:s}", "name",
+				 vm->def.name, "state",
+				 vm_state_name(vm->state)));
+	vm_job_done(vm);
+	free(po);
+}
+
+static void pause_done(struct vm *vm, json_t *result,
+		       struct jsonrpc_error *err, void *arg)
+{
+	struct pause_job *po = arg;
+
+	if (!result) {
+		vm->counters_at = 0;
+		vm->refresh_failed_at = 0;
+		pause_finish(vm, po, err);
+		return;
+	}
+	/* A monitor that answers is alive: the VM is running or paused. */
+	vm_set_state(vm->d, vm, po->pause ? VM_PAUSED : VM_RUNNING);
+	pause_finish(vm, po, NULL);
+}
+
+static void pause_run(struct vm_job *job, struct vm *vm, bool cancelled)
+{
+	struct pause_job *po = (struct pause_job *)job;
+	const char *method = po->pause ? "monitor.pause" : "monitor.resume";
+	struct jsonrpc_error err = { 0 };
+
+	if (cancelled)
+		jsonrpc_error_set(&err, SKIFF_ERR_SYSTEM,
+				  "vm %s: %s: skiffd is shutting down",
+				  vm->def.name, method);
+	if (cancelled ||
+	    vm_state_check(vm->def.name, vm->state,
+			   po->pause ? VM_OP_PAUSE : VM_OP_RESUME, &err) ||
+	    monitor_call_async(vm->d, vm, method, NULL, PAUSE_TIMEOUT_MS,
+			       pause_done, po, &err)) {
+		pause_finish(vm, po, &err);
+		jsonrpc_error_clear(&err);
+	}
+}
+
 static json_t *pause_resume(struct rpc_call *c, json_t *p, bool pause,
 			    struct jsonrpc_error *err)
 {
 	struct vm *vm = vm_param_managed(c, p, err);
-	json_t *r;
+	struct pause_job *po;
 
-	if (!vm || vm_state_check(vm->def.name, vm->state,
-				  pause ? VM_OP_PAUSE : VM_OP_RESUME, err))
+	/* The state is checked when the job's turn comes (pause_run). */
+	if (!vm)
 		return NULL;
-	r = monitor_call(c->d, vm, pause ? "monitor.pause" : "monitor.resume",
-			 2000, err);
-	if (!r)
+	po = calloc(1, sizeof(*po));
+	if (po)
+		po->reply = rpc_defer(c);
+	if (!po || !po->reply) {
+		free(po);
+		jsonrpc_error_set(err, SKIFF_ERR_SYSTEM, "out of memory");
 		return NULL;
-	json_decref(r);
-	vm_set_state(c->d, vm, pause ? VM_PAUSED : VM_RUNNING);
-	return json_pack("{s:s,s:s}", "name", vm->def.name,
-			 "state", vm_state_name(vm->state));
+	}
+	po->pause = pause;
+	po->job.run = pause_run;
+	vm_job_submit(vm, &po->job);
+	return NULL;
 }
 
 json_t *method_vm_pause(struct rpc_call *c, json_t *p,
@@ -233,12 +304,35 @@ json_t *method_vm_list(struct rpc_call *c, json_t *p,
 	return json_pack("{s:o}", "vms", list);
 }
 
+static void info_refreshed(struct vm *vm, json_t *info, void *arg)
+{
+	rpc_reply_result(arg, vm_info_json(vm->d, vm));
+}
+
+/*
+ * Counters older than COUNTERS_MAX_AGE are refreshed first: the answer
+ * waits for monitor.info (MONITOR_INFO_TIMEOUT_MS at most). Callers that
+ * come while that refresh is in flight are answered at once with the
+ * counters there are (at most that much older): a busy API must not
+ * stall behind one round trip per second. Without an answer vm.info
+ * tells the counters it has; counters_at gives their age.
+ */
 json_t *method_vm_info(struct rpc_call *c, json_t *p,
 		       struct jsonrpc_error *err)
 {
 	struct vm *vm = vm_param(c, p, err);
+	struct rpc_reply *r;
 
-	return vm ? vm_info_json(c->d, vm) : NULL;
+	if (!vm)
+		return NULL;
+	if (!monitor_counters_stale(vm) || (vm->refreshing && vm->counters_at))
+		return vm_info_json(c->d, vm);
+	r = rpc_defer(c);
+	if (!r)
+		return vm_info_json(c->d, vm);
+	if (monitor_refresh_async(c->d, vm, info_refreshed, r))
+		rpc_reply_result(r, vm_info_json(c->d, vm));
+	return NULL;
 }
 
 json_t *method_vm_console(struct rpc_call *c, json_t *p,

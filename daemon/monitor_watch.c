@@ -204,12 +204,16 @@ void monitor_ended(struct skiffd *d, struct vm *vm, bool have_wstatus,
 	vm->has_exit = true;
 	vm->stopped_at = now_realtime();
 	monitor_unwatch(vm);
-	monitor_disconnect(vm);
 	persist_remove_runtime(d, vm);
 	remove_control_socket(d, vm);
 	vm->pid = 0;
 	vm->stop_requested = vm->kill_requested = false;
 	vm_set_state(d, vm, s);
+	/*
+	 * Last: the calls still outstanding fail, and their callbacks (and
+	 * the ops queued behind them) see the VM already stopped.
+	 */
+	monitor_disconnect_reason(vm, "the monitor exited");
 }
 
 static void pidfd_cb(evutil_socket_t fd, short what, void *arg)
@@ -266,12 +270,26 @@ static void arm_timer(struct vm *vm, event_callback_fn cb, double seconds)
 		evtimer_add(vm->timer, &tv);
 }
 
+enum vm_state monitor_info_state(json_t *info)
+{
+	const char *st = json_string_value(json_object_get(info, "state"));
+
+	return st && !strcmp(st, "paused") ? VM_PAUSED : VM_RUNNING;
+}
+
+/* An adopted monitor answered monitor.info: it is ready. */
+static void ready_refreshed(struct vm *vm, json_t *info, void *arg)
+{
+	if (!info || vm->state != VM_STARTING)
+		return;
+	clear_timer(vm);
+	vm_set_state(vm->d, vm, monitor_info_state(info));
+}
+
 static void ready_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct vm *vm = arg;
 	struct skiffd *d = vm->d;
-	json_t *info;
-	const char *state;
 
 	if (vm->state != VM_STARTING)
 		return;
@@ -286,15 +304,9 @@ static void ready_cb(evutil_socket_t fd, short what, void *arg)
 		vm_set_state(d, vm, VM_RUNNING);
 		return;
 	}
-	info = vm->adopted ? monitor_refresh(d, vm) : NULL;
-	if (info) {
-		clear_timer(vm);
-		state = json_string_value(json_object_get(info, "state"));
-		vm_set_state(d, vm, state && !strcmp(state, "paused") ?
-			     VM_PAUSED : VM_RUNNING);
-		json_decref(info);
-		return;
-	}
+	/* An adopted one may be paused: ask it, without waiting here. */
+	if (vm->adopted && !vm->refreshing)
+		monitor_refresh_async(d, vm, ready_refreshed, NULL);
 	if (now_monotonic() > vm->ready_deadline) {
 		log_err("vm %s: monitor pid %d: control socket not ready after %.1f s; killing it",
 			vm->def.name, (int)vm->pid, d->cfg.start_timeout);
@@ -321,18 +333,37 @@ static void stop_timeout_cb(evutil_socket_t fd, short what, void *arg)
 	signal_monitor(vm, SIGKILL);
 }
 
+static void send_sigterm(struct vm *vm)
+{
+	if (signal_monitor(vm, SIGTERM) < 0 && errno != ESRCH)
+		log_err("vm %s: SIGTERM to monitor pid %d: %m", vm->def.name,
+			(int)vm->pid);
+	else
+		log_info("vm %s: SIGTERM sent to monitor pid %d",
+			 vm->def.name, (int)vm->pid);
+}
+
+/* The last counters are in (or the monitor did not answer): SIGTERM. */
+static void stop_refreshed(struct vm *vm, json_t *info, void *arg)
+{
+	if (vm_state_active(vm->state) && vm->stop_requested && vm->pid > 0)
+		send_sigterm(vm);
+}
+
+/*
+ * vm.stop answers at once. The SIGTERM waits for one monitor.info, so
+ * the last counters are kept (MONITOR_INFO_TIMEOUT_MS at most; a frozen
+ * monitor gets its SIGTERM then); the SIGKILL timeout runs from now.
+ */
 int monitor_stop(struct skiffd *d, struct vm *vm, double timeout,
 		 struct jsonrpc_error *err)
 {
 	vm->stop_requested = true;
 	persist_save_runtime(d, vm);
-	/* The last counters, while the monitor can still tell them. */
-	json_decref(monitor_refresh(d, vm));
-	if (signal_monitor(vm, SIGTERM) < 0 && errno != ESRCH)
-		return jsonrpc_error_set(err, SKIFF_ERR_SYSTEM,
-			"vm %s: SIGTERM to monitor pid %d: %s", vm->def.name,
-			(int)vm->pid, strerror(errno));
-	log_info("vm %s: SIGTERM sent to monitor pid %d (SIGKILL in %.1f s)",
+	if (vm->state == VM_STARTING ||
+	    monitor_refresh_async(d, vm, stop_refreshed, NULL))
+		send_sigterm(vm);
+	log_info("vm %s: stopping monitor pid %d (SIGKILL in %.1f s)",
 		 vm->def.name, (int)vm->pid, timeout);
 	arm_timer(vm, stop_timeout_cb, timeout);
 	return 0;

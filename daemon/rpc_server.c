@@ -11,6 +11,17 @@
  *   - a subscriber that is more than RPC_OUT_DROP behind on events is
  *     disconnected;
  *   - a line over the size limit gets an error and the connection closes.
+ *
+ * A method that needs a monitor's answer defers its reply (rpc_defer())
+ * and completes it from a later callback. Ordering: a connection's lines
+ * are handled one at a time, in order; while a line (a call or a batch)
+ * waits for a deferred answer, the next line of that connection is not
+ * read. So every client gets its answers in the order it sent its
+ * requests (pipelining works, and answers still carry their ids), and a
+ * wait delays only that connection; clients that want calls in parallel
+ * open more connections. A batch is answered once all its calls are
+ * done, in request order. A client that leaves before a deferred answer
+ * is complete is simply not answered: the pending line forgets it.
  */
 #include <errno.h>
 #include <grp.h>
@@ -32,6 +43,22 @@
 #define RPC_OUT_LOW	(256u << 10)
 #define RPC_OUT_DROP	(16u << 20)
 
+/* One line (a call or a batch) whose answer is not complete yet. */
+struct rpc_wait {
+	struct rpc_conn *conn;		/* NULL once the client is gone */
+	bool batch;
+	bool dispatching;		/* its calls are still being started */
+	size_t n, left;
+	json_t *answers[];		/* per call; NULL: none (notification) */
+};
+
+/* A deferred answer: one call of a rpc_wait. */
+struct rpc_reply {
+	struct rpc_wait *w;
+	size_t slot;
+	json_t *id;			/* NULL for a notification */
+};
+
 struct rpc_conn {
 	struct rpc_conn *next;
 	struct rpc_conn **pprev;
@@ -40,8 +67,11 @@ struct rpc_conn {
 	struct event *close_ev;
 	struct peer_cred peer;
 	unsigned long id;
+	struct rpc_wait *waiting;	/* the line being answered, or NULL */
 	bool closing;
 	bool throttled;
+	bool read_eof;			/* half-closed while a line waited */
+	bool in_process;
 };
 
 struct rpc_server {
@@ -56,6 +86,8 @@ static void conn_free(struct rpc_conn *c)
 	struct skiffd *d = c->d;
 
 	events_unsubscribe(d, c);
+	if (c->waiting)
+		c->waiting->conn = NULL;
 	*c->pprev = c->next;
 	if (c->next)
 		c->next->pprev = c->pprev;
@@ -64,6 +96,15 @@ static void conn_free(struct rpc_conn *c)
 	bufferevent_free(c->bev);
 	event_free(c->close_ev);
 	free(c);
+}
+
+/* Read from the client only when its next line can be handled. */
+static void conn_update_read(struct rpc_conn *c)
+{
+	if (c->closing || c->throttled || c->waiting || c->read_eof)
+		bufferevent_disable(c->bev, EV_READ);
+	else
+		bufferevent_enable(c->bev, EV_READ);
 }
 
 static void close_cb(evutil_socket_t fd, short what, void *arg)
@@ -83,6 +124,7 @@ static void conn_close_after_flush(struct rpc_conn *c)
 bool rpc_conn_send(struct rpc_conn *c, const char *line, size_t len)
 {
 	struct evbuffer *out = bufferevent_get_output(c->bev);
+	ssize_t n = 0;
 
 	if (c->closing)
 		return false;
@@ -95,7 +137,22 @@ bool rpc_conn_send(struct rpc_conn *c, const char *line, size_t len)
 		event_active(c->close_ev, EV_TIMEOUT, 0);
 		return false;
 	}
-	return bufferevent_write(c->bev, line, len) == 0;
+	/*
+	 * Answers go out at once when the socket takes them: waiting for
+	 * the loop's next turn costs two epoll_ctl calls and an epoll_wait
+	 * per answer (a socket bufferevent's output cannot be written from
+	 * outside it). Only with nothing queued before them, to keep the
+	 * order; what the socket does not take waits in the bufferevent.
+	 */
+	if (!evbuffer_get_length(out)) {
+		n = send(bufferevent_getfd(c->bev), line, len,
+			 MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0)
+			n = 0;
+		if ((size_t)n == len)
+			return true;
+	}
+	return bufferevent_write(c->bev, line + n, len - n) == 0;
 }
 
 const struct peer_cred *rpc_conn_peer(struct rpc_conn *c)
@@ -122,17 +179,82 @@ static void send_object(struct rpc_conn *c, json_t *o)
 	free(line);
 }
 
-/* Run one call. Returns the response object, or NULL for a notification. */
-static json_t *call_one(struct rpc_conn *c, json_t *v)
+static void conn_process(struct rpc_conn *c);
+static void wait_finish(struct rpc_wait *w, bool resume);
+
+/* Store the answer of call @slot (NULL: none) and finish @w if complete. */
+static void wait_answer(struct rpc_wait *w, size_t slot, json_t *answer)
+{
+	w->answers[slot] = answer;
+	if (--w->left == 0 && !w->dispatching)
+		wait_finish(w, true);
+}
+
+struct rpc_reply *rpc_defer(struct rpc_call *call)
+{
+	struct rpc_reply *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return NULL;
+	r->w = call->wait;
+	r->slot = call->slot;
+	r->id = call->id ? json_incref(call->id) : NULL;
+	call->deferred = r;
+	return r;
+}
+
+void rpc_reply_result(struct rpc_reply *r, json_t *result)
+{
+	struct rpc_wait *w = r->w;
+	size_t slot = r->slot;
+	json_t *answer = NULL;
+
+	if (!result)
+		result = json_object();
+	if (r->id)
+		answer = jsonrpc_result_object(r->id, result);
+	else
+		json_decref(result);
+	json_decref(r->id);
+	free(r);
+	wait_answer(w, slot, answer);
+}
+
+void rpc_reply_error(struct rpc_reply *r, struct jsonrpc_error *err)
+{
+	struct rpc_wait *w = r->w;
+	size_t slot = r->slot;
+	json_t *answer = NULL;
+
+	if (r->id)
+		answer = jsonrpc_error_object(r->id, err->code, err->message,
+					      err->data);
+	else
+		json_decref(err->data);
+	err->data = NULL;
+	json_decref(r->id);
+	free(r);
+	wait_answer(w, slot, answer);
+}
+
+/*
+ * Run call @slot of @w. Its answer (NULL for a notification) is stored
+ * now, or later through the rpc_reply the method deferred.
+ */
+static void call_one(struct rpc_conn *c, json_t *v, struct rpc_wait *w,
+		     size_t slot)
 {
 	struct jsonrpc_error err = { 0 };
 	struct jsonrpc_request req;
-	struct rpc_call call = { c->d, c, &c->peer };
+	struct rpc_call call = { c->d, c, &c->peer, w, slot, NULL, NULL };
 	const struct rpc_method *m;
 	json_t *id, *result, *resp;
 
-	if (jsonrpc_request_from_json(v, &req, &id, &err))
-		return jsonrpc_error_object(id, err.code, err.message, err.data);
+	if (jsonrpc_request_from_json(v, &req, &id, &err)) {
+		wait_answer(w, slot, jsonrpc_error_object(id, err.code,
+			    err.message, err.data));
+		return;
+	}
 	m = rpc_method_find(req.method);
 	if (!m) {
 		jsonrpc_error_set(&err, JSONRPC_METHOD_NOT_FOUND,
@@ -141,7 +263,13 @@ static json_t *call_one(struct rpc_conn *c, json_t *v)
 	}
 	if (rpc_params_object(req.params, m->params, &err))
 		goto err;
+	call.id = jsonrpc_is_notification(&req) ? NULL : req.id;
 	result = m->fn(&call, req.params, &err);
+	if (call.deferred) {
+		/* The method answers through its rpc_reply; maybe already. */
+		jsonrpc_request_release(&req);
+		return;
+	}
 	if (!result)
 		goto err;
 	resp = jsonrpc_is_notification(&req) ? NULL :
@@ -149,42 +277,58 @@ static json_t *call_one(struct rpc_conn *c, json_t *v)
 	if (!resp)
 		json_decref(result);
 	jsonrpc_request_release(&req);
-	return resp;
+	wait_answer(w, slot, resp);
+	return;
 err:
 	resp = jsonrpc_is_notification(&req) ? NULL :
 	       jsonrpc_error_object(req.id, err.code, err.message, err.data);
 	if (!resp)
 		json_decref(err.data);
 	jsonrpc_request_release(&req);
-	return resp;
+	wait_answer(w, slot, resp);
 }
 
-static void call_batch(struct rpc_conn *c, json_t *batch)
+/* Send what @w collected, forget it, and go on reading its client. */
+static void wait_finish(struct rpc_wait *w, bool resume)
 {
-	json_t *answers, *v, *r;
+	struct rpc_conn *c = w->conn;
+	json_t *all = NULL;
 	size_t i;
 
-	if (!json_array_size(batch)) {
-		send_object(c, jsonrpc_error_object(NULL,
-			JSONRPC_INVALID_REQUEST,
-			"Invalid Request: empty batch", NULL));
-		return;
+	if (w->batch)
+		all = json_array();
+	for (i = 0; i < w->n; i++) {
+		if (!w->answers[i])
+			continue;
+		if (all && c)
+			json_array_append_new(all, w->answers[i]);
+		else if (c)
+			send_object(c, w->answers[i]);
+		else
+			json_decref(w->answers[i]);
 	}
-	answers = json_array();
-	json_array_foreach(batch, i, v) {
-		r = call_one(c, v);
-		if (r)
-			json_array_append_new(answers, r);
-	}
-	if (json_array_size(answers))
-		send_object(c, answers);
+	if (all && json_array_size(all))
+		send_object(c, all);
 	else
-		json_decref(answers);
+		json_decref(all);
+	free(w);
+	if (!c)
+		return;
+	if (c->waiting == w)
+		c->waiting = NULL;
+	if (!resume || c->in_process)
+		return;
+	conn_update_read(c);
+	conn_process(c);
+	if (c->read_eof && !c->waiting && !c->closing)
+		conn_close_after_flush(c);
 }
 
 static void handle_line(struct rpc_conn *c, const char *line, size_t len)
 {
 	struct jsonrpc_error err = { 0 };
+	struct rpc_wait *w;
+	size_t i, n;
 	json_t *v;
 
 	v = jsonrpc_parse_line(line, len, c->d->cfg.max_line, &err);
@@ -194,11 +338,35 @@ static void handle_line(struct rpc_conn *c, const char *line, size_t len)
 		jsonrpc_error_clear(&err);
 		return;
 	}
-	if (json_is_array(v))
-		call_batch(c, v);
-	else
-		send_object(c, call_one(c, v));
+	if (json_is_array(v) && !json_array_size(v)) {
+		send_object(c, jsonrpc_error_object(NULL,
+			JSONRPC_INVALID_REQUEST,
+			"Invalid Request: empty batch", NULL));
+		json_decref(v);
+		return;
+	}
+	n = json_is_array(v) ? json_array_size(v) : 1;
+	w = calloc(1, sizeof(*w) + n * sizeof(w->answers[0]));
+	if (!w) {
+		send_object(c, jsonrpc_error_object(NULL,
+			JSONRPC_INTERNAL_ERROR, "out of memory", NULL));
+		json_decref(v);
+		return;
+	}
+	w->conn = c;
+	w->batch = json_is_array(v);
+	w->n = w->left = n;
+	w->dispatching = true;
+	for (i = 0; i < n; i++)
+		call_one(c, w->batch ? json_array_get(v, i) : v, w, i);
 	json_decref(v);
+	w->dispatching = false;
+	if (!w->left) {
+		wait_finish(w, false);
+		return;
+	}
+	c->waiting = w;
+	conn_update_read(c);
 }
 
 static void line_too_long(struct rpc_conn *c, size_t len)
@@ -214,8 +382,11 @@ static void line_too_long(struct rpc_conn *c, size_t len)
 	conn_close_after_flush(c);
 }
 
-/* Handle every complete line buffered, unless output backs up. */
-static void conn_process(struct rpc_conn *c)
+/*
+ * Handle every complete line buffered, unless output backs up or a line
+ * waits for a deferred answer.
+ */
+static void conn_process_lines(struct rpc_conn *c)
 {
 	struct evbuffer *in = bufferevent_get_input(c->bev);
 	struct evbuffer *out = bufferevent_get_output(c->bev);
@@ -223,11 +394,11 @@ static void conn_process(struct rpc_conn *c)
 	size_t eol_len, n;
 	char *line;
 
-	while (!c->closing) {
+	while (!c->closing && !c->waiting) {
 		if (evbuffer_get_length(out) > RPC_OUT_HIGH) {
 			c->throttled = true;
-			bufferevent_disable(c->bev, EV_READ);
-			return;
+			conn_update_read(c);
+			break;
 		}
 		eol = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_LF);
 		if (eol.pos < 0) {
@@ -252,17 +423,11 @@ static void conn_process(struct rpc_conn *c)
 	}
 }
 
-/*
- * Answers go out at once when the socket takes them: waiting for the
- * loop's next turn would cost two epoll_ctl calls per request. What the
- * socket does not take stays queued for the bufferevent to write.
- */
-void rpc_conn_flush(struct rpc_conn *c)
+static void conn_process(struct rpc_conn *c)
 {
-	struct evbuffer *out = bufferevent_get_output(c->bev);
-
-	if (evbuffer_get_length(out))
-		evbuffer_write(out, bufferevent_getfd(c->bev));
+	c->in_process = true;
+	conn_process_lines(c);
+	c->in_process = false;
 }
 
 static void conn_read_cb(struct bufferevent *bev, void *arg)
@@ -270,8 +435,6 @@ static void conn_read_cb(struct bufferevent *bev, void *arg)
 	struct rpc_conn *c = arg;
 
 	conn_process(c);
-	if (!c->closing)
-		rpc_conn_flush(c);
 }
 
 static void conn_write_cb(struct bufferevent *bev, void *arg)
@@ -286,7 +449,7 @@ static void conn_write_cb(struct bufferevent *bev, void *arg)
 	}
 	if (c->throttled && pending <= RPC_OUT_LOW) {
 		c->throttled = false;
-		bufferevent_enable(bev, EV_READ);
+		conn_update_read(c);
 		conn_process(c);
 	}
 }
@@ -300,9 +463,15 @@ static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
 		bufferevent_disable(bev, EV_READ | EV_WRITE);
 		event_active(c->close_ev, EV_TIMEOUT, 0);
 	} else if (what & BEV_EVENT_EOF) {
-		/* Half-closed: answer what was sent, then close. */
+		/*
+		 * Half-closed: answer what was sent, then close; once the
+		 * waiting line is answered if there is one (wait_finish).
+		 */
 		conn_process(c);
-		conn_close_after_flush(c);
+		if (c->waiting)
+			c->read_eof = true;
+		else
+			conn_close_after_flush(c);
 	}
 }
 
@@ -326,30 +495,23 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 
 	if (peer_cred_get(fd, &pc)) {
 		log_warn("client: SO_PEERCRED: %m; refused");
-		{
 		refuse(fd, SKIFF_ERR_ACCESS, "cannot identify peer");
 		return;
-	}
 	}
 	if (!peer_allowed(&pc, d->socket_gid)) {
 		log_warn("client pid %d uid %d gid %d: not root, not uid %d, not in the socket group; refused",
 			 (int)pc.pid, (int)pc.uid, (int)pc.gid, (int)geteuid());
-		{
 		refuse(fd, SKIFF_ERR_ACCESS, "access denied");
 		return;
-	}
 	}
 	if (s->nconns >= d->cfg.max_clients) {
 		log_warn("client pid %d uid %d: %u clients already; refused",
 			 (int)pc.pid, (int)pc.uid, s->nconns);
-		{
 		refuse(fd, SKIFF_ERR_LIMIT, "too many clients");
 		return;
 	}
-	}
 	c = calloc(1, sizeof(*c));
-	if (!c)
-		{
+	if (!c) {
 		refuse(fd, JSONRPC_INTERNAL_ERROR, "out of memory");
 		return;
 	}

@@ -9,6 +9,11 @@
  * monitor_client.c), follows their console logs (console_log.c) and
  * tells subscribers (events.c). After a restart it re-adopts the
  * monitors that kept running (adopt.c).
+ *
+ * Nothing waits for a monitor: calls to one complete through callbacks
+ * (monitor_call_async), methods that need its answer defer theirs
+ * (rpc_defer), and the steps that change a guest queue per VM
+ * (vm_jobs.c). docs/api.md says what clients see of it.
  */
 #ifndef SKIFF_DAEMON_SKIFFD_H
 #define SKIFF_DAEMON_SKIFFD_H
@@ -197,6 +202,27 @@ struct console_log {
 };
 
 struct monitor_conn;
+struct refresh_waiter;
+
+/*
+ * vm_jobs.c: the jobs that hold a conversation with a VM's monitor and
+ * change what it does (vm.pause, vm.resume, a console rotation's
+ * pause-rotate-resume) run one at a time per VM, in arrival order; each
+ * checks the VM's state when its turn comes. @run starts it; it ends
+ * with vm_job_done(), now or from a later callback. @cancelled: the VM
+ * is going away (skiffd shuts down): report and end, touch nothing.
+ */
+struct vm;
+struct vm_job {
+	struct vm_job *next;
+	void (*run)(struct vm_job *job, struct vm *vm, bool cancelled);
+};
+
+void vm_job_submit(struct vm *vm, struct vm_job *job);
+/* The running op (the queue's head) is over: start the next one. */
+void vm_job_done(struct vm *vm);
+/* Is a job running or waiting? */
+bool vm_job_busy(struct vm *vm);
 
 struct vm {
 	struct vm *next;
@@ -209,6 +235,11 @@ struct vm {
 	struct event *pidfd_ev;
 	struct event *timer;		/* readiness polling, stop timeout */
 	struct monitor_conn *mon;
+	struct vm_job *jobs;		/* running job first, then waiting ones */
+	bool removing;			/* vm_remove(): jobs are cancelled */
+	bool refreshing;		/* a monitor.info is in flight */
+	struct refresh_waiter *refresh_waiters;
+	double refresh_failed_at;	/* monotonic; 0: last one answered */
 	bool is_child;
 	bool stop_requested;
 	bool kill_requested;
@@ -224,6 +255,8 @@ struct vm {
 	json_t *counters;		/* last counters read from the monitor */
 	double counters_at;		/* when (realtime), 0: never */
 	struct console_log console;
+	struct vm_job rotate_job;	/* console_log.c */
+	bool rotating;
 	uint64_t run_console_offset;	/* log offset at the last start */
 };
 
@@ -275,24 +308,52 @@ int console_watch_init(struct skiffd *d);
 /* --- monitor_spawn.c -------------------------------------------------------- */
 int monitor_spawn(struct skiffd *d, struct vm *vm, struct jsonrpc_error *err);
 
-/* --- monitor_client.c: the monitor's control socket ----------------------- */
+/* --- monitor_client.c: the monitor's control socket, asynchronous ------ */
 /*
- * monitor_call - send one request to the VM's monitor and wait (at most
- * @timeout_ms) for the answer. Connects if needed. Returns the result
- * (caller owns it) or NULL with @err set.
+ * monitor_done_fn - how a monitor call ends: @result (borrowed; NULL on
+ * failure) or @err ("vm NAME: METHOD: why"; cleared after the call).
+ * Called exactly once per accepted call, from the event loop, possibly
+ * from within monitor_disconnect() (the VM is still valid then).
  */
-json_t *monitor_call(struct skiffd *d, struct vm *vm, const char *method,
-		     int timeout_ms, struct jsonrpc_error *err);
+typedef void (*monitor_done_fn)(struct vm *vm, json_t *result,
+				struct jsonrpc_error *err, void *arg);
+/*
+ * monitor_call_async - send @method (with @params, borrowed, or NULL) to
+ * the VM's monitor, connecting if needed, and return at once. @cb runs
+ * when the answer comes, after @timeout_ms ("timed out after N s"; the
+ * connection is then reset), or when the connection ends. Returns 0, or
+ * -1 with @err set if the call could not even be sent; @cb is then never
+ * called.
+ */
+int monitor_call_async(struct skiffd *d, struct vm *vm, const char *method,
+		       json_t *params, int timeout_ms, monitor_done_fn cb,
+		       void *arg, struct jsonrpc_error *err);
+/* Fail every outstanding call ("the monitor connection was closed"). */
 void monitor_disconnect(struct vm *vm);
+/* The same, with @why as the reason the calls fail. */
+void monitor_disconnect_reason(struct vm *vm, const char *why);
 /* Connect to the control socket if not yet connected; 0 or -1. */
 int monitor_connect(struct skiffd *d, struct vm *vm);
+
 /*
- * Refresh vm->counters from monitor.info; returns the info or NULL.
  * vm.info reads counters at most COUNTERS_MAX_AGE old, so a busy API
- * does not turn every call into a round trip to the monitor.
+ * does not turn every call into a round trip to the monitor; a monitor
+ * that failed to answer is not asked again within that time either.
  */
 #define COUNTERS_MAX_AGE	1.0
-json_t *monitor_refresh(struct skiffd *d, struct vm *vm);
+#define MONITOR_INFO_TIMEOUT_MS	250
+/* @info is NULL if the monitor did not answer. */
+typedef void (*monitor_refresh_fn)(struct vm *vm, json_t *info, void *arg);
+/*
+ * monitor_refresh_async - ask monitor.info (one at a time per VM; a
+ * second asker joins the call in flight), take its counters and its word
+ * on running/paused, then call @cb (if not NULL). Returns 0, or -1 if
+ * the call could not be sent (@cb is then not called).
+ */
+int monitor_refresh_async(struct skiffd *d, struct vm *vm,
+			  monitor_refresh_fn cb, void *arg);
+/* Should vm.info ask the monitor for fresh counters before answering? */
+bool monitor_counters_stale(struct vm *vm);
 
 /* --- monitor_watch.c: readiness, exit, stop timeouts ----------------------- */
 int monitor_watch(struct skiffd *d, struct vm *vm);
@@ -303,6 +364,8 @@ void monitor_wait_ready(struct skiffd *d, struct vm *vm);
 int monitor_stop(struct skiffd *d, struct vm *vm, double timeout,
 		 struct jsonrpc_error *err);
 int monitor_kill(struct skiffd *d, struct vm *vm, struct jsonrpc_error *err);
+/* running or paused, as monitor.info's "state" says. */
+enum vm_state monitor_info_state(json_t *info);
 /* Record how the monitor ended (wait status if known, status file). */
 void monitor_ended(struct skiffd *d, struct vm *vm, bool have_wstatus,
 		   int wstatus);
@@ -325,18 +388,40 @@ bool events_want_console(struct skiffd *d, struct vm *vm);
 
 /* --- rpc_server.c ----------------------------------------------------------- */
 struct rpc_server;
+struct rpc_wait;
+struct rpc_reply;
 struct rpc_call {
 	struct skiffd *d;
 	struct rpc_conn *conn;
 	const struct peer_cred *peer;
+	/* rpc_server.c's own: where the answer goes. */
+	struct rpc_wait *wait;
+	size_t slot;
+	json_t *id;			/* NULL for a notification */
+	struct rpc_reply *deferred;
 };
+
+/*
+ * rpc_defer - answer this call later. The method then returns NULL (its
+ * error unset) and completes the reply exactly once, with
+ * rpc_reply_result() or rpc_reply_error(), from a later callback or even
+ * before it returns. The client's next line waits until then (see
+ * rpc_server.c); if the client has gone, the answer is dropped. NULL if
+ * out of memory: the method fails the call instead.
+ */
+struct rpc_reply *rpc_defer(struct rpc_call *call);
+/* Steals @result (NULL: an empty object). */
+void rpc_reply_result(struct rpc_reply *r, json_t *result);
+/* Copies the message, steals @err's data. */
+void rpc_reply_error(struct rpc_reply *r, struct jsonrpc_error *err);
 
 int rpc_server_start(struct skiffd *d);
 void rpc_server_stop(struct skiffd *d);
-/* Queue a line for @c; false if the client is too far behind (dropped). */
+/*
+ * Send a line to @c: now as far as the socket takes it, the rest queued.
+ * False if the client is too far behind (then dropped) or closing.
+ */
 bool rpc_conn_send(struct rpc_conn *c, const char *line, size_t len);
-/* Write what is queued for @c now, as far as the socket takes it. */
-void rpc_conn_flush(struct rpc_conn *c);
 const struct peer_cred *rpc_conn_peer(struct rpc_conn *c);
 unsigned int rpc_client_count(struct skiffd *d);
 

@@ -67,8 +67,10 @@ void vm_remove(struct skiffd *d, struct vm *vm)
 			break;
 		}
 	}
+	/* Outstanding monitor calls end now; queued ops are cancelled. */
+	vm->removing = true;
 	monitor_unwatch(vm);
-	monitor_disconnect(vm);
+	monitor_disconnect_reason(vm, "skiffd is shutting down");
 	console_detach(d, vm);
 	json_decref(vm->counters);
 	vm_def_free(&vm->def);
@@ -142,9 +144,6 @@ json_t *vm_info_json(struct skiffd *d, struct vm *vm)
 	}
 	if (vm->has_exit && !vm_state_active(vm->state))
 		json_object_set_new(j, "exit", exit_json(vm));
-	if ((vm->state == VM_RUNNING || vm->state == VM_PAUSED) &&
-	    now_realtime() - vm->counters_at > COUNTERS_MAX_AGE)
-		json_decref(monitor_refresh(d, vm));
 	json_object_set_new(j, "counters", vm->counters ?
 			    json_incref(vm->counters) : json_object());
 	if (vm->counters_at)

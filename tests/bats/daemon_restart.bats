@@ -178,8 +178,7 @@ start_counters() {
 	assert_success
 	elapsed=$((($(date +%s%N) - start) / 1000000))
 	[ "$elapsed" -lt "$(scaled_ms 2000)" ] || fail "three calls took $elapsed ms"
-	# (SIGCONT is not used here: the monitor's seccomp filter does not
-	# allow restart_syscall yet, see the daemon's report.)
+	# (daemon_wedged.bats shows a frozen monitor coming back on SIGCONT.)
 	kill -9 "$p"
 	wait_state frozen crashed
 	run vm_field other state
