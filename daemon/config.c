@@ -35,6 +35,7 @@ static void config_defaults(struct skiffd_config *cfg)
 	cfg->max_clients = 1024;
 	cfg->stop_timeout = 10;
 	cfg->start_timeout = 10;
+	cfg->monitor_timeout = 2;
 	/* The monitor installed next to skiffd. */
 	/* The monitor next to skiffd, or in ../bin when skiffd is in sbin. */
 	strcpy(cfg->monitor_path, "/usr/local/bin/skiff-monitor");
@@ -80,6 +81,11 @@ static int set_u64(uint64_t *dst, const char *key, const char *val,
 	}
 	*dst = v;
 	return 0;
+}
+
+int config_monitor_timeout_ms(const struct skiffd_config *cfg)
+{
+	return (int)(cfg->monitor_timeout * 1000 + 0.5);
 }
 
 static int set_double(double *dst, const char *key, const char *val)
@@ -173,6 +179,8 @@ static int config_set(struct skiffd_config *cfg, const char *key,
 		return set_double(&cfg->stop_timeout, key, val);
 	if (!strcmp(key, "start_timeout"))
 		return set_double(&cfg->start_timeout, key, val);
+	if (!strcmp(key, "monitor_timeout"))
+		return set_double(&cfg->monitor_timeout, key, val);
 	if (!strcmp(key, "max_vms")) {
 		rc = set_u64(&u, key, val, 1, 65536);
 		cfg->max_vms = u;

@@ -148,8 +148,6 @@ out:
 		close(out);
 }
 
-#define ROTATE_PAUSE_MS	2000
-
 /*
  * Rotation with the guest paused, if it runs, so the monitor writes
  * nothing meanwhile: a VM job (vm_jobs.c) of three steps on the event
@@ -186,7 +184,8 @@ static void rotate_now(struct vm *vm, bool paused)
 		return;
 	}
 	if (monitor_call_async(vm->d, vm, "monitor.resume", NULL,
-			       ROTATE_PAUSE_MS, rotate_resumed, NULL, &err)) {
+			       config_monitor_timeout_ms(&vm->d->cfg),
+			       rotate_resumed, NULL, &err)) {
 		log_err("vm %s: resuming after console rotation: %s",
 			vm->def.name, err.message);
 		jsonrpc_error_clear(&err);
@@ -221,7 +220,8 @@ static void rotate_run(struct vm_job *job, struct vm *vm, bool cancelled)
 		return;
 	}
 	if (monitor_call_async(vm->d, vm, "monitor.pause", NULL,
-			       ROTATE_PAUSE_MS, rotate_paused, NULL, &err)) {
+			       config_monitor_timeout_ms(&vm->d->cfg),
+			       rotate_paused, NULL, &err)) {
 		log_err("vm %s: console rotation without a pause: %s",
 			vm->def.name, err.message);
 		jsonrpc_error_clear(&err);

@@ -172,16 +172,14 @@ json_t *method_vm_kill(struct rpc_call *c, json_t *p,
 }
 
 /*
- * vm.pause and vm.resume answer once the monitor has (PAUSE_TIMEOUT_MS
- * at most). They queue as VM jobs (vm_jobs.c), so a second one waits for
+ * vm.pause and vm.resume answer once the monitor has (monitor_timeout
+ * at most, skiffd.conf). They queue as VM jobs (vm_jobs.c), so a second one waits for
  * the first and then sees the state it left. The state changes only on
  * the monitor's "done". If the call fails after it was sent (a timeout,
  * the monitor went away) the monitor may yet carry it out: the counters
  * are marked stale, so the next vm.info asks the monitor and takes its
  * word on running/paused (monitor_client.c).
  */
-#define PAUSE_TIMEOUT_MS	2000
-
 struct pause_job {
 	struct vm_job job;		/* first: the job is the pause_job */
 	struct rpc_reply *reply;
@@ -230,7 +228,8 @@ static void pause_run(struct vm_job *job, struct vm *vm, bool cancelled)
 	if (cancelled ||
 	    vm_state_check(vm->def.name, vm->state,
 			   po->pause ? VM_OP_PAUSE : VM_OP_RESUME, &err) ||
-	    monitor_call_async(vm->d, vm, method, NULL, PAUSE_TIMEOUT_MS,
+	    monitor_call_async(vm->d, vm, method, NULL,
+			       config_monitor_timeout_ms(&vm->d->cfg),
 			       pause_done, po, &err)) {
 		pause_finish(vm, po, &err);
 		jsonrpc_error_clear(&err);

@@ -58,6 +58,7 @@ struct skiffd_config {
 	unsigned int max_clients;
 	double stop_timeout;
 	double start_timeout;
+	double monitor_timeout;	/* pause/resume: a monitor's answer */
 	bool foreground;
 	bool print_methods;
 	bool verbose;
@@ -70,6 +71,8 @@ struct skiffd_config {
  * (--help, --version), or -1 after printing a one-line error.
  */
 int config_load(struct skiffd_config *cfg, int argc, char **argv);
+/* The wait for monitor calls that change a guest (monitor_timeout). */
+int config_monitor_timeout_ms(const struct skiffd_config *cfg);
 
 /* --- log.c ---------------------------------------------------------------- */
 void log_init(bool to_syslog, bool verbose);

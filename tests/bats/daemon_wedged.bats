@@ -14,6 +14,9 @@ load ../daemon/bats_daemon
 setup() {
 	require_kvm
 	require_guest counter
+	skiffd_paths
+	# The messages below name it: 2 s, not scaled in the lab.
+	echo "monitor_timeout = 2" >"$CONF"
 	start_skiffd --verbose
 }
 

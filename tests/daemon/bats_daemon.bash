@@ -24,10 +24,14 @@ skiffd_paths() {
 	export SKIFF_SOCKET=$SOCK
 }
 
-# start_skiffd [ARGS...]: a foreground skiffd in the background.
+# start_skiffd [ARGS...]: a foreground skiffd in the background. Its
+# monitor_timeout is 2 s scaled (a monitor's pause answer is a time
+# limit like any other), unless the test's skiffd.conf sets one.
 start_skiffd() {
 	skiffd_paths
 	local mon=()
+	grep -q '^monitor_timeout' "$CONF" ||
+		echo "monitor_timeout = $(scaled 2)" >>"$CONF"
 	if [ -n "${SKIFFD_MONITOR:-}" ]; then
 		mon=(--monitor "$SKIFFD_MONITOR")
 	fi

@@ -38,6 +38,8 @@ TEST(defaults)
 	CHECK(cfg.socket_mode == 0660);
 	CHECK(cfg.max_line == JSONRPC_MAX_LINE);
 	CHECK(cfg.stop_timeout == 10);
+	CHECK(cfg.monitor_timeout == 2);
+	CHECK(config_monitor_timeout_ms(&cfg) == 2000);
 	CHECK(!cfg.foreground);
 	CHECK(!strcmp(cfg.device, "/dev/kvm"));
 	CHECK(cfg.ndevices == 1 && !strcmp(cfg.devices[0], "/dev/kvm"));
@@ -90,13 +92,15 @@ TEST(file_then_flags)
 	REQUIRE(load_with("# comment\n state_dir = /file/state \n"
 			  "run_dir=/file/run # trailing\n"
 			  "socket_group = users\nconsole_max_bytes = 8192\n"
-			  "stop_timeout = 2.5\nsocket_mode = 0600\n",
+			  "stop_timeout = 2.5\nsocket_mode = 0600\n"
+			  "monitor_timeout = 0.25\n",
 			  6, argv, &cfg) == 0);
 	CHECK(!strcmp(cfg.state_dir, "/flag/state"));
 	CHECK(!strcmp(cfg.run_dir, "/file/run"));
 	CHECK(!strcmp(cfg.socket_group, "users"));
 	CHECK(cfg.console_max_bytes == 8192);
 	CHECK(cfg.stop_timeout == 2.5);
+	CHECK(config_monitor_timeout_ms(&cfg) == 250);
 	CHECK(cfg.socket_mode == 0600);
 	CHECK(cfg.foreground);
 }
@@ -118,6 +122,7 @@ TEST(refusals)
 	CHECK(load_with("console_max_bytes = 12\n", 3, argv, &cfg) == -1);
 	CHECK(load_with("max_line = lots\n", 3, argv, &cfg) == -1);
 	CHECK(load_with("stop_timeout = -1\n", 3, argv, &cfg) == -1);
+	CHECK(load_with("monitor_timeout = 0\n", 3, argv, &cfg) == -1);
 	CHECK(load_with("socket_mode = 01777\n", 3, argv, &cfg) == -1);
 	CHECK(load_with("state_dir =\n", 3, argv, &cfg) == -1);
 	CHECK(load_with("", 5, long_sock, &cfg) == -1);
