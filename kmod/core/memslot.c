@@ -115,6 +115,14 @@ static int pin_range(u64 addr, u64 n, unsigned int gup, struct page **pages)
  * the monitor maps read-only slots, and the guest's text, read-only.
  * NULL if the mapping is gone (KVM_RUN then fails with EFAULT, as on
  * KVM). Under vm->lock, from the creator's process.
+ *
+ * A page pinned for reading stays read-only to the guest for as long
+ * as it is pinned, even if the mapping becomes writable later: it may
+ * be shared with other mappings (a page cache page, or the kernel's
+ * zero page for anonymous memory not yet touched), and writing it
+ * would write theirs. KVM follows a later mprotect() through its MMU
+ * notifier and faults a private page in; skiff, which pins, leaves the
+ * page read-only (a guest write is then EFAULT), docs/kmod.md.
  */
 struct page *skiff_memslot_page(struct skiff_memslot *s, u64 idx)
 {
@@ -125,14 +133,20 @@ struct page *skiff_memslot_page(struct skiff_memslot *s, u64 idx)
 	if (s->pages[first])
 		return s->pages[idx];
 	if (!pin_range(addr, n, FOLL_LONGTERM | (ro ? 0 : FOLL_WRITE),
-		       s->pages + first))
+		       s->pages + first)) {
+		if (!ro)
+			bitmap_set(s->pinned_w, first, n);
 		goto pinned;
+	}
 	/* A read-only stretch in the chunk: page by page, as allowed. */
 	for (i = 0; i < n; i++) {
-		if ((ro || pin_range(addr + (i << PAGE_SHIFT), 1,
-				     FOLL_LONGTERM | FOLL_WRITE,
-				     s->pages + first + i)) &&
-		    pin_range(addr + (i << PAGE_SHIFT), 1, FOLL_LONGTERM,
+		if (!ro && !pin_range(addr + (i << PAGE_SHIFT), 1,
+				      FOLL_LONGTERM | FOLL_WRITE,
+				      s->pages + first + i)) {
+			set_bit(first + i, s->pinned_w);
+			continue;
+		}
+		if (pin_range(addr + (i << PAGE_SHIFT), 1, FOLL_LONGTERM,
 			      s->pages + first + i))
 			goto err;
 	}
@@ -144,7 +158,14 @@ err:
 	if (i)
 		unpin_user_pages(s->pages + first, i);
 	memset(s->pages + first, 0, n * sizeof(*s->pages));
+	bitmap_clear(s->pinned_w, first, n);
 	return NULL;
+}
+
+/* Page idx of s is pinned, and for writing (skiff_memslot_page). */
+bool skiff_memslot_page_writable(struct skiff_memslot *s, u64 idx)
+{
+	return s->pages[idx] && test_bit(idx, s->pinned_w);
 }
 
 /*
@@ -161,14 +182,19 @@ static int skiff_memslot_reserve(struct skiff_vm *vm, struct skiff_memslot *s)
 			    GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (!s->pages)
 		return -ENOMEM;
-	r = account_locked_vm(vm->mm, s->npages, true);
-	if (r) {
-		kvfree(s->pages);
-		s->pages = NULL;
-		return r;
-	}
+	s->pinned_w = kvcalloc(BITS_TO_LONGS(s->npages), sizeof(long),
+			       GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	r = s->pinned_w ? account_locked_vm(vm->mm, s->npages, true) : -ENOMEM;
+	if (r)
+		goto err;
 	vm->pinned_pages += s->npages;
 	return 0;
+err:
+	kvfree(s->pinned_w);
+	kvfree(s->pages);
+	s->pinned_w = NULL;
+	s->pages = NULL;
+	return r;
 }
 
 /*
@@ -222,6 +248,7 @@ static void skiff_memslot_free(struct skiff_vm *vm, struct skiff_memslot *s)
 {
 	skiff_memslot_unmap(vm, s);
 	skiff_memslot_unpin(vm, s);
+	kvfree(s->pinned_w);
 	kvfree(s->pages);
 	kfree(s);
 	skiff_live_add(SKIFF_LIVE_SLOTS, -1);

@@ -68,6 +68,10 @@ static int skiff_large_level(struct skiff_memslot *s, u64 gfn)
 	hfn = page_to_pfn(p[0]);
 	if (hfn & 511)
 		return 1;
+	/* A writable 2 MiB mapping must not reach a page pinned to read. */
+	if (find_next_zero_bit(s->pinned_w, first - s->base_gfn + 512,
+			       first - s->base_gfn) < first - s->base_gfn + 512)
+		return 1;
 	for (i = 1; i < 512; i++)
 		if (!p[i] || page_to_pfn(p[i]) != hfn + i)
 			return 1;
@@ -113,21 +117,32 @@ static int skiff_gfn_to_pfn(void *ctx, u64 gfn, struct mmu_pfn *pfn)
 	pfn->slot = s->id;
 	pfn->max_level = skiff_large_level(s, gfn);
 	pfn->writable = !(s->flags & KVM_MEM_READONLY) &&
+		skiff_memslot_page_writable(s, gfn - s->base_gfn) &&
 		skiff_host_writable(ctx, s, gfn, &pfn->max_level);
 	return 0;
 }
 
-/* The direct-map address of gpa, if a slot holds it (and may be written). */
+/*
+ * The direct-map address of gpa, if a slot holds it; for a write, only
+ * where the guest could write it itself (skiff_gfn_to_pfn's rule): the
+ * emulated stores and the A/D bits of guest page tables land here.
+ */
 static void *skiff_gpa_ptr(struct skiff_vm *vm, u64 gpa, bool write)
 {
 	u64 gfn = gpa >> PAGE_SHIFT;
 	struct skiff_memslot *s = skiff_memslot_of_gfn(vm, gfn);
 	struct page *page;
+	int level = 1;
 
 	if (!s || (write && (s->flags & KVM_MEM_READONLY)))
 		return NULL;
 	page = skiff_memslot_page(s, gfn - s->base_gfn);
-	return page ? page_address(page) + offset_in_page(gpa) : NULL;
+	if (!page)
+		return NULL;
+	if (write && (!skiff_memslot_page_writable(s, gfn - s->base_gfn) ||
+		      !skiff_host_writable(vm, s, gfn, &level)))
+		return NULL;
+	return page_address(page) + offset_in_page(gpa);
 }
 
 static int skiff_guest_copy(struct skiff_vm *vm, u64 gpa, void *buf,

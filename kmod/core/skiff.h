@@ -42,6 +42,12 @@ struct skiff_memslot {
 	u64 npages;
 	u64 userspace_addr;
 	struct page **pages;
+	/*
+	 * Pages pinned for writing (FOLL_WRITE). Only these may ever be
+	 * written for the guest: a page pinned for reading may be shared,
+	 * the zero page even (memslot.c).
+	 */
+	unsigned long *pinned_w;
 };
 
 struct skiff_vcpu;
@@ -124,6 +130,7 @@ int skiff_vm_create(unsigned long type);
 void skiff_vm_put(struct skiff_vm *vm);
 struct skiff_memslot *skiff_memslot_of_gfn(struct skiff_vm *vm, u64 gfn);
 struct page *skiff_memslot_page(struct skiff_memslot *s, u64 idx);
+bool skiff_memslot_page_writable(struct skiff_memslot *s, u64 idx);
 
 /* dirty_log.c: the VM's dirty-log ioctls. */
 long skiff_get_dirty_log(struct skiff_vm *vm, void __user *argp);

@@ -329,6 +329,49 @@ TEST(read_only_memory)
 	vfx_close(&x);
 }
 
+/*
+ * Memory never touched, read by the guest while its mapping is read-only
+ * (the kernel's zero page backs it), then made writable: on KVM the
+ * guest's store lands in a private page of the creator's (KVM follows
+ * the mprotect() and faults one in); skiff pinned the page for reading
+ * and never writes it for the guest, so the store is EFAULT. On both,
+ * the zero page stays zero: fresh memory anywhere still reads 0.
+ */
+TEST(read_pinned_page_is_never_written)
+{
+	static const uint8_t code[] = {
+		0xa0, 0x00, 0x80,			/* mov al, [0x8000] */
+		0xe6, 0x10,				/* out 0x10, al */
+		0xc6, 0x06, 0x00, 0x80, 0x5a,		/* mov byte [0x8000], 0x5a */
+		0xf4,					/* hlt */
+	};
+	struct vcpu_fx x = vfx_open(0x8000);
+	uint8_t *mem = map_mem(PAGE), *fresh;
+	size_t i;
+	bool zero = true;
+
+	CHECK_ERR(mprotect(mem, PAGE, PROT_READ), 0);
+	CHECK_ERR(set_slot(x.f.vm, 1, 0, 0x8000, PAGE, mem), 0);
+	vfx_load(&x, code, sizeof(code), 0x3ff);
+	CHECK_EQ_U64(expect_out(&x, 0x10, 1), 0);
+	CHECK_ERR(mprotect(mem, PAGE, PROT_READ | PROT_WRITE), 0);
+	if (is_skiff) {
+		CHECK_EQ_U64(vfx_run(&x), EFAULT);
+		CHECK_EQ_U64(mem[0], 0);
+	} else {
+		CHECK_EQ_U64(vfx_run(&x), 0);
+		CHECK_EQ_U64(x.run->exit_reason, KVM_EXIT_HLT);
+		CHECK_EQ_U64(mem[0], 0x5a);
+	}
+	fresh = map_mem(PAGE);
+	for (i = 0; i < PAGE; i++)
+		zero = zero && fresh[i] == 0;
+	CHECK(zero);
+	munmap(fresh, PAGE);
+	vfx_close(&x);
+	munmap(mem, PAGE);
+}
+
 /* A slot whose user memory is gone: KVM_RUN fails with EFAULT. */
 TEST(unmapped_backing_is_efault)
 {
@@ -699,6 +742,7 @@ static const struct test_case cases[] = {
 	TEST_ENTRY(unbacked_access_is_mmio),
 	TEST_ENTRY(read_only_memory),
 	TEST_ENTRY(unmapped_backing_is_efault),
+	TEST_ENTRY(read_pinned_page_is_never_written),
 	TEST_ENTRY(dirty_log_exact),
 	TEST_ENTRY(dirty_log_manual_clear),
 	TEST_ENTRY(msrs),
