@@ -19,16 +19,6 @@ teardown() {
 	teardown_skiffd
 }
 
-start_counters() {
-	local n
-	for n in "$@"; do
-		ctl run --name "$n" --mem 8 "$(guest counter)" >/dev/null
-	done
-	for n in "$@"; do
-		wait_state "$n" running
-	done
-}
-
 @test "kill -9 skiffd with 5 running guests: all re-adopted, same pids, counters kept" {
 	start_counters g1 g2 g3 g4 g5
 	ctl pause g5 >/dev/null

@@ -29,16 +29,6 @@ teardown() {
 	teardown_skiffd
 }
 
-start_counters() {
-	local n
-	for n in "$@"; do
-		ctl run --name "$n" --mem 8 "$(guest counter)" >/dev/null
-	done
-	for n in "$@"; do
-		wait_state "$n" running
-	done
-}
-
 req() {
 	printf '{"jsonrpc":"2.0","id":%s,"method":"%s","params":{"name":"%s"}}' \
 		"$1" "$2" "$3"

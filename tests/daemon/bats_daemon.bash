@@ -83,6 +83,17 @@ wait_state() {
 	}
 }
 
+# start_counters NAME...: counter guests, run and seen running.
+start_counters() {
+	local n
+	for n in "$@"; do
+		ctl run --name "$n" --mem 8 "$(guest counter)" >/dev/null
+	done
+	for n in "$@"; do
+		wait_state "$n" running
+	done
+}
+
 # rpc LINE...: send raw lines on one connection; answers in $output.
 rpc() {
 	run --separate-stderr bash -c \
