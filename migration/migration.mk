@@ -34,3 +34,18 @@ $(MIGRATION_LIB): $(MIGRATION_OBJS)
 	ar rcs $@ $^
 
 .SECONDARY: $(MIGRATION_SAN_OBJS)
+
+# bench/migrate_stream: codec and crypto throughput against memcpy.
+# Never part of check; `make bench-migrate-stream` (MiB=N to resize).
+BENCH_MIGRATE_STREAM := $(BUILD)/bench/bench-migrate-stream
+ALL_TARGETS += $(BENCH_MIGRATE_STREAM)
+
+$(BENCH_MIGRATE_STREAM): $(TOP)/bench/migrate_stream/bench_migrate_stream.c $(MIGRATION_LIB) $(MIGRATION_HDRS) $(TOP)/tests/migration/stream_fixture.h
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) $(MIGRATION_CPPFLAGS) -I$(TOP)/tests/migration $(HOST_LDFLAGS) -o $@ $< \
+		$(MIGRATION_LIB) $(MIGRATION_LDLIBS)
+
+.PHONY: bench-migrate-stream
+bench: bench-migrate-stream
+bench-migrate-stream: $(BENCH_MIGRATE_STREAM)
+	@$(BENCH_MIGRATE_STREAM) $(MiB)
