@@ -37,9 +37,7 @@ struct stream_reader *stream_reader_new(const struct stream_reader_config *cfg,
 	r->max_section = cfg->max_section ? cfg->max_section : DEFAULT_MAX_SECTION;
 	r->config = calloc(1, sizeof(*r->config));
 	r->vcpu = calloc(1, sizeof(*r->vcpu));
-	r->body = malloc(WIRE_BODY_MAX);
-	r->plain = malloc(WIRE_RECORD_MAX);
-	if (!r->config || !r->vcpu || !r->body || !r->plain)
+	if (!r->config || !r->vcpu)
 		goto nomem;
 	return r;
 nomem:
@@ -60,6 +58,29 @@ void stream_reader_free(struct stream_reader *r)
 	free(r->plain);
 	free(r->sbuf);
 	free(r);
+}
+
+/*
+ * Grows a buffer to n bytes. Buffers grow only as real records arrive, so
+ * a small stream costs little memory and a hostile header costs none.
+ */
+static int reserve(struct stream_reader *r, uint8_t **buf, size_t *cap,
+		   size_t n)
+{
+	uint8_t *b;
+
+	if (*cap >= n && *buf)
+		return 0;
+	if (n < 64)
+		n = 64;
+	b = realloc(*buf, n);
+	if (!b) {
+		stream_error_set(&r->err, "out of memory");
+		return -1;
+	}
+	*buf = b;
+	*cap = n;
+	return 0;
 }
 
 /* Moves up to want - *have bytes into buf; true once it is full. */
@@ -172,16 +193,8 @@ static int section_collect(struct stream_reader *r, const uint8_t **p,
 {
 	size_t have = r->slen - r->sleft, n = r->sleft;
 
-	if (r->scap < r->slen) {
-		uint8_t *b = realloc(r->sbuf, r->slen);
-
-		if (!b) {
-			stream_error_set(&r->err, "out of memory");
-			return -1;
-		}
-		r->sbuf = b;
-		r->scap = r->slen;
-	}
+	if (reserve(r, &r->sbuf, &r->scap, r->slen))
+		return -1;
 	if (n > *len)
 		n = *len;
 	memcpy(r->sbuf + have, *p, n);
@@ -242,7 +255,9 @@ static int record_done(struct stream_reader *r, const uint8_t *body)
 	const uint8_t *plain;
 	size_t plen;
 
-	if (channel_open(&r->ch, body, r->body_len, r->body_final, r->plain,
+	if ((r->ch.encrypted && reserve(r, &r->plain, &r->plain_cap,
+					r->body_len - WIRE_ABYTES)) ||
+	    channel_open(&r->ch, body, r->body_len, r->body_final, r->plain,
 			 &plain, &plen, &r->err) ||
 	    sections_feed(r, plain, plen))
 		return -1;
@@ -292,6 +307,8 @@ static int record_body(struct stream_reader *r, const uint8_t **p, size_t *len)
 		*len -= r->body_len;
 		return record_done(r, b);
 	}
+	if (reserve(r, &r->body, &r->body_cap, r->body_len))
+		return -1;
 	if (!fill(r->body, &r->body_have, r->body_len, p, len))
 		return 0;
 	return record_done(r, r->body);

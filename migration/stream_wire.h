@@ -112,7 +112,7 @@ size_t channel_seal(struct channel *ch, const uint8_t *plain, size_t len,
 int channel_start_pull(struct channel *ch, const uint8_t *hello,
 		       const uint8_t *token, enum stream_direction dir,
 		       struct stream_error *err);
-/* buf holds WIRE_RECORD_MAX bytes; *plain is buf, or body if plaintext. */
+/* buf holds len - WIRE_ABYTES; *plain is buf, or body if plaintext. */
 int channel_open(struct channel *ch, const uint8_t *body, size_t len,
 		 bool final, uint8_t *buf, const uint8_t **plain,
 		 size_t *plain_len, struct stream_error *err);
@@ -137,8 +137,9 @@ struct stream_reader {
 	uint32_t body_len;
 	bool body_final;
 	uint8_t *body;			/* a record body split across feeds */
-	size_t body_have;
+	size_t body_have, body_cap;
 	uint8_t *plain;			/* the current record's plaintext */
+	size_t plain_cap;
 
 	enum section_state sstate;
 	uint8_t shead[WIRE_SECTION_HEADER];
