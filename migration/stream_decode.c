@@ -89,7 +89,10 @@ static int read_name(struct stream_reader *r, struct cursor *c, char *out,
 	const uint8_t *s;
 	uint8_t n;
 
-	if (!get8(c, &n) || !(s = take(c, n)))
+	if (!get8(c, &n))
+		return truncated(r, what);
+	s = take(c, n);
+	if (!s)
 		return truncated(r, what);
 	if (!name_ok(s, n))
 		return bad(r, "%s: a name of %u bytes, not 1-%u letters or digits",
@@ -134,9 +137,11 @@ static int decode_config(struct stream_reader *r, struct cursor *c)
 	uint16_t path_len;
 
 	memset(cfg, 0, sizeof(*cfg));
-	if (!get64(c, &cfg->mem_size) || !(sha = take(c, 32)) ||
-	    !get16(c, &path_len))
-		return truncated(r, "the memory size, image hash or path");
+	if (!get64(c, &cfg->mem_size))
+		return truncated(r, "the memory size");
+	sha = take(c, 32);
+	if (!sha || !get16(c, &path_len))
+		return truncated(r, "the image hash or path");
 	if (!cfg->mem_size || cfg->mem_size % STREAM_PAGE_SIZE ||
 	    cfg->mem_size > r->max_mem_size)
 		return bad(r, "memory size %llu: not a multiple of %u in 1..%llu",
@@ -145,7 +150,8 @@ static int decode_config(struct stream_reader *r, struct cursor *c)
 	if (path_len >= STREAM_PATH_MAX)
 		return bad(r, "image path of %u bytes, at most %u", path_len,
 			   STREAM_PATH_MAX - 1);
-	if (!(path = take(c, path_len)))
+	path = take(c, path_len);
+	if (!path)
 		return truncated(r, "the image path");
 	if (memchr(path, '\0', path_len))
 		return bad(r, "a NUL byte in the image path");
@@ -180,8 +186,9 @@ static int decode_run(struct stream_reader *r, struct cursor *c)
 		return bad(r, "page run at 0x%llx (%u pages) past the end of guest memory (%llu pages)",
 			   (unsigned long long)gfn, count,
 			   (unsigned long long)pages);
-	if (kind == WIRE_RUN_DATA &&
-	    !(data = take(c, (uint64_t)count * STREAM_PAGE_SIZE)))
+	if (kind == WIRE_RUN_DATA)
+		data = take(c, (uint64_t)count * STREAM_PAGE_SIZE);
+	if (kind == WIRE_RUN_DATA && !data)
 		return bad(r, "page run at 0x%llx: %u pages of data, %zu bytes left",
 			   (unsigned long long)gfn, count, c->left);
 	if (r->cb.pages && r->cb.pages(r->opaque, gfn, count, data, &e))
@@ -208,7 +215,8 @@ static int kvm_struct(struct stream_reader *r, struct cursor *c, void *dst,
 	if (stream_size != size)
 		return bad(r, "%s is %u bytes in the stream, %zu here",
 			   name, stream_size, size);
-	if (!(p = take(c, size)))
+	p = take(c, size);
+	if (!p)
 		return truncated(r, name);
 	memcpy(dst, p, size);
 	return 0;
