@@ -38,6 +38,7 @@
 #define STREAM_MAX_DEVICES	64
 #define STREAM_MAX_MSRS		64
 #define STREAM_ACK_MSG_MAX	256	/* with its NUL */
+#define STREAM_DEFINITION_MAX	(64 * 1024)
 
 struct stream_error {
 	char msg[256];
@@ -124,6 +125,14 @@ int stream_write_vcpu(struct stream_writer *w,
 		      const struct stream_vcpu_state *vcpu);
 int stream_write_device(struct stream_writer *w, const char *name,
 			const void *blob, size_t len);
+/*
+ * The VM's definition as skiffd holds it (JSON text, opaque to the codec
+ * and the monitor): what a destination daemon or a restore needs to
+ * register the VM (name, image, devices by path, arguments). At most once,
+ * anywhere before end; a daemons' handshake stream is a definition alone.
+ */
+int stream_write_definition(struct stream_writer *w, const char *text,
+			    size_t len);
 /* The destination's answer: status 0 accepts; message is for humans. */
 int stream_write_ack(struct stream_writer *w, uint32_t status,
 		     const char *message);
@@ -162,6 +171,9 @@ struct stream_callbacks {
 		      size_t len, struct stream_error *err);
 	int (*ack)(void *opaque, uint32_t status, const char *message,
 		   struct stream_error *err);
+	/* text is not NUL-terminated; 1 <= len <= STREAM_DEFINITION_MAX */
+	int (*definition)(void *opaque, const char *text, size_t len,
+			  struct stream_error *err);
 	/* The end section was read and authenticated: the stream is whole. */
 	int (*end)(void *opaque, struct stream_error *err);
 };

@@ -310,6 +310,25 @@ static int decode_ack(struct stream_reader *r, struct cursor *c)
 	return 0;
 }
 
+static int decode_definition(struct stream_reader *r, struct cursor *c)
+{
+	struct stream_error e = { { 0 } };
+	uint32_t len;
+
+	if (!get32(c, &len))
+		return truncated(r, "the length");
+	if (len == 0 || len > STREAM_DEFINITION_MAX || len != c->left)
+		return bad(r, "a definition of %u bytes in %zu (1 to %u)", len,
+			   c->left, STREAM_DEFINITION_MAX);
+	if (memchr(c->p, '\0', len))
+		return bad(r, "a NUL byte in the definition");
+	r->have_definition = true;
+	if (r->cb.definition &&
+	    r->cb.definition(r->opaque, (const char *)c->p, len, &e))
+		return refused(r, &e);
+	return 0;
+}
+
 static int decode_end(struct stream_reader *r, struct cursor *c)
 {
 	uint64_t n;
@@ -342,6 +361,8 @@ int decode_section(struct stream_reader *r, const uint8_t *p, size_t len)
 		return decode_ack(r, &c);
 	case WIRE_SEC_END:
 		return decode_end(r, &c);
+	case WIRE_SEC_DEFINITION:
+		return decode_definition(r, &c);
 	}
 	return bad(r, "no decoder");
 }

@@ -37,6 +37,8 @@ const char *stream_section_name(uint16_t type)
 		return "ack";
 	case WIRE_SEC_END:
 		return "end";
+	case WIRE_SEC_DEFINITION:
+		return "definition";
 	}
 	return "unknown";
 }

@@ -100,10 +100,14 @@ static bool fill(uint8_t *buf, size_t *have, size_t want,
 
 static bool type_known(uint16_t type)
 {
-	return type >= WIRE_SEC_CONFIG && type <= WIRE_SEC_END;
+	return type >= WIRE_SEC_CONFIG && type <= WIRE_SEC_DEFINITION;
 }
 
-/* The order a stream must follow: config first, ack only backwards... */
+/*
+ * The order a stream must follow: config before the VM's state, ack only
+ * backwards, a definition at most once (a daemons' handshake is a
+ * definition alone), end last.
+ */
 static int section_order(struct stream_reader *r)
 {
 	const char *name = stream_section_name(r->stype);
@@ -124,8 +128,13 @@ static int section_order(struct stream_reader *r)
 		if (!back || r->have_ack)
 			goto bad;
 		return 0;
+	case WIRE_SEC_DEFINITION:
+		if (back || r->have_definition)
+			goto bad;
+		return 0;
 	case WIRE_SEC_END:
-		if (back ? !r->have_ack : !r->have_config)
+		if (back ? !r->have_ack :
+		    !r->have_config && !r->have_definition)
 			goto bad;
 		return 0;
 	}

@@ -46,6 +46,7 @@ enum wire_section_type {
 	WIRE_SEC_DEVICE = 4,
 	WIRE_SEC_ACK = 5,
 	WIRE_SEC_END = 6,
+	WIRE_SEC_DEFINITION = 7,
 };
 #define WIRE_SECTION_VERSION	1
 
@@ -149,7 +150,7 @@ struct stream_reader {
 	uint8_t *sbuf;			/* a section split across records */
 	size_t scap;
 
-	bool have_config, have_ack, ended;
+	bool have_config, have_ack, have_definition, ended;
 	uint64_t mem_size, nsections, bytes;
 	struct stream_vm_config *config;
 	struct stream_vcpu_state *vcpu;

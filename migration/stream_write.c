@@ -357,6 +357,24 @@ int stream_write_ack(struct stream_writer *w, uint32_t status,
 					WIRE_SECTION_VERSION, buf, 6 + n);
 }
 
+int stream_write_definition(struct stream_writer *w, const char *text,
+			    size_t len)
+{
+	uint8_t h[4];
+
+	if (!len || len > STREAM_DEFINITION_MAX || memchr(text, '\0', len)) {
+		stream_error_set(&w->err, "section definition: %zu bytes or a NUL byte (1 to %u bytes of text)",
+				 len, STREAM_DEFINITION_MAX);
+		return fail(w);
+	}
+	put_le32(h, len);
+	if (begin_section(w, WIRE_SEC_DEFINITION, 0, WIRE_SECTION_VERSION,
+			  sizeof(h) + len) ||
+	    put(w, h, sizeof(h)) || put(w, text, len))
+		return fail(w);
+	return 0;
+}
+
 int stream_write_end(struct stream_writer *w)
 {
 	uint8_t buf[8];
