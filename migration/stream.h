@@ -83,6 +83,19 @@ struct stream_vcpu_state {
 	struct kvm_msr_entry msrs[STREAM_MAX_MSRS];
 };
 
+/*
+ * The guest's clock when its vCPU state was taken: the TSC frequency the
+ * guest was told at boot (it converts TSC ticks to time with it), its TSC
+ * then, and the source's CLOCK_REALTIME then. A destination restores the
+ * TSC so the guest's monotonic clock never goes backwards and moves
+ * forward by no more than the time the guest was stopped.
+ */
+struct stream_clock {
+	uint64_t tsc_hz;
+	uint64_t guest_tsc;
+	uint64_t realtime_ns;
+};
+
 /* ---- Writing ---------------------------------------------------------- */
 
 /* Returns 0, or -1 with errno set; must write all len bytes. */
@@ -133,6 +146,7 @@ int stream_write_device(struct stream_writer *w, const char *name,
  */
 int stream_write_definition(struct stream_writer *w, const char *text,
 			    size_t len);
+int stream_write_clock(struct stream_writer *w, const struct stream_clock *k);
 /* The destination's answer: status 0 accepts; message is for humans. */
 int stream_write_ack(struct stream_writer *w, uint32_t status,
 		     const char *message);
@@ -171,11 +185,13 @@ struct stream_callbacks {
 		      size_t len, struct stream_error *err);
 	int (*ack)(void *opaque, uint32_t status, const char *message,
 		   struct stream_error *err);
+	/* The end section was read and authenticated: the stream is whole. */
+	int (*end)(void *opaque, struct stream_error *err);
+	int (*clock)(void *opaque, const struct stream_clock *clock,
+		     struct stream_error *err);
 	/* text is not NUL-terminated; 1 <= len <= STREAM_DEFINITION_MAX */
 	int (*definition)(void *opaque, const char *text, size_t len,
 			  struct stream_error *err);
-	/* The end section was read and authenticated: the stream is whole. */
-	int (*end)(void *opaque, struct stream_error *err);
 };
 
 struct stream_reader_config {

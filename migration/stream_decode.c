@@ -329,6 +329,23 @@ static int decode_definition(struct stream_reader *r, struct cursor *c)
 	return 0;
 }
 
+static int decode_clock(struct stream_reader *r, struct cursor *c)
+{
+	struct stream_error e = { { 0 } };
+	struct stream_clock k;
+
+	if (c->left != 24)
+		return bad(r, "%zu bytes, expected 24", c->left);
+	get64(c, &k.tsc_hz);
+	get64(c, &k.guest_tsc);
+	get64(c, &k.realtime_ns);
+	if (!k.tsc_hz)
+		return bad(r, "a TSC frequency of 0 Hz");
+	if (r->cb.clock && r->cb.clock(r->opaque, &k, &e))
+		return refused(r, &e);
+	return 0;
+}
+
 static int decode_end(struct stream_reader *r, struct cursor *c)
 {
 	uint64_t n;
@@ -363,6 +380,8 @@ int decode_section(struct stream_reader *r, const uint8_t *p, size_t len)
 		return decode_end(r, &c);
 	case WIRE_SEC_DEFINITION:
 		return decode_definition(r, &c);
+	case WIRE_SEC_CLOCK:
+		return decode_clock(r, &c);
 	}
 	return bad(r, "no decoder");
 }

@@ -39,6 +39,8 @@ const char *stream_section_name(uint16_t type)
 		return "end";
 	case WIRE_SEC_DEFINITION:
 		return "definition";
+	case WIRE_SEC_CLOCK:
+		return "clock";
 	}
 	return "unknown";
 }

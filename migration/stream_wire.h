@@ -47,6 +47,7 @@ enum wire_section_type {
 	WIRE_SEC_ACK = 5,
 	WIRE_SEC_END = 6,
 	WIRE_SEC_DEFINITION = 7,
+	WIRE_SEC_CLOCK = 8,
 };
 #define WIRE_SECTION_VERSION	1
 

@@ -375,6 +375,17 @@ int stream_write_definition(struct stream_writer *w, const char *text,
 	return 0;
 }
 
+int stream_write_clock(struct stream_writer *w, const struct stream_clock *k)
+{
+	uint8_t buf[24];
+
+	put_le64(buf, k->tsc_hz);
+	put_le64(buf + 8, k->guest_tsc);
+	put_le64(buf + 16, k->realtime_ns);
+	return stream_write_raw_section(w, WIRE_SEC_CLOCK, 0,
+					WIRE_SECTION_VERSION, buf, sizeof(buf));
+}
+
 int stream_write_end(struct stream_writer *w)
 {
 	uint8_t buf[8];

@@ -25,6 +25,9 @@ struct sink {
 	uint32_t ack_status;
 	char ack_msg[STREAM_ACK_MSG_MAX];
 	const char *refuse_config;	/* a reason to refuse the config with */
+	unsigned int nclock, ndefinition;
+	struct stream_clock clock;
+	char definition[64];
 };
 
 static int on_config(void *o, const struct stream_vm_config *cfg,
@@ -101,8 +104,29 @@ static int on_end(void *o, struct stream_error *err)
 	return 0;
 }
 
+static int on_clock(void *o, const struct stream_clock *k,
+		    struct stream_error *err)
+{
+	struct sink *s = o;
+
+	s->clock = *k;
+	s->nclock++;
+	return 0;
+}
+
+static int on_definition(void *o, const char *text, size_t len,
+			 struct stream_error *err)
+{
+	struct sink *s = o;
+
+	snprintf(s->definition, sizeof(s->definition), "%.*s", (int)len, text);
+	s->ndefinition++;
+	return 0;
+}
+
 static const struct stream_callbacks sink_cb = {
-	on_config, on_pages, on_vcpu, on_device, on_ack, on_end,
+	on_config, on_pages, on_vcpu, on_device, on_ack, on_end, on_clock,
+	on_definition,
 };
 
 static char last_error[256];
@@ -637,6 +661,98 @@ TEST(writer_refuses_pages_outside_config)
 	free(b.p);
 }
 
+static void put_le32_test(uint8_t *p, uint32_t v)
+{
+	p[0] = v;
+	p[1] = v >> 8;
+	p[2] = v >> 16;
+	p[3] = v >> 24;
+}
+
+/* The sections snapshots and the daemons' handshake add. */
+TEST(definition_and_clock_round_trip)
+{
+	static const char def[] = "{\"name\":\"web1\",\"mem\":64}";
+	const struct stream_clock k = { 2500000000ull, 123456789ull, 42 };
+	uint8_t mem[STREAM_PAGE_SIZE] = { 7 };
+	struct stream_vm_config cfg;
+	struct stream_writer *w;
+	struct buf b = { 0 };
+	struct sink s = { 0 };
+
+	fixture_config(&cfg, STREAM_PAGE_SIZE);
+	w = stream_writer_new(&(struct stream_writer_config){ buf_write, &b,
+			      fixture_token, 0 }, &(struct stream_error){ { 0 } });
+	REQUIRE(w);
+	CHECK(!stream_write_config(w, &cfg));
+	CHECK(!stream_write_definition(w, def, strlen(def)));
+	CHECK(!stream_write_pages(w, 0, 1, mem));
+	CHECK(!stream_write_clock(w, &k));
+	CHECK(!stream_write_end(w));
+	stream_writer_free(w);
+	CHECK(!read_stream(b.p, b.len, fixture_token, 1, &s) || shown());
+	CHECK(s.ndefinition == 1 && !strcmp(s.definition, def));
+	CHECK(s.nclock == 1 && s.clock.tsc_hz == k.tsc_hz &&
+	      s.clock.guest_tsc == k.guest_tsc && s.clock.realtime_ns == 42);
+	sink_free(&s);
+	free(b.p);
+}
+
+TEST(definition_alone_is_a_handshake)
+{
+	struct stream_writer *w;
+	struct buf b = { 0 };
+	struct sink s = { 0 };
+
+	w = stream_writer_new(&(struct stream_writer_config){ buf_write, &b,
+			      fixture_token, 0 }, &(struct stream_error){ { 0 } });
+	REQUIRE(w);
+	CHECK(!stream_write_definition(w, "{}", 2));
+	/* a second one, and one with a NUL, are the writer's errors */
+	CHECK(stream_write_definition(w, "a\0b", 3) == -1);
+	CHECK(strstr(stream_writer_error(w), "NUL"));
+	stream_writer_free(w);
+	free(b.p);
+	b = (struct buf){ 0 };
+	w = stream_writer_new(&(struct stream_writer_config){ buf_write, &b,
+			      fixture_token, 0 }, &(struct stream_error){ { 0 } });
+	CHECK(!stream_write_definition(w, "{}", 2));
+	CHECK(!stream_write_end(w));
+	stream_writer_free(w);
+	CHECK(!read_stream(b.p, b.len, fixture_token, 0, &s) || shown());
+	CHECK(s.ndefinition == 1 && s.nconfig == 0 && s.nend == 1);
+	sink_free(&s);
+	free(b.p);
+}
+
+TEST(hostile_definition_and_clock_refused)
+{
+	uint8_t sec[32] = { 0 };
+
+	/* a well-formed one passes: the refusals below are for their bytes */
+	put_le32_test(sec, 2);
+	memcpy(sec + 4, "{}", 2);
+	CHECK(hostile_section(7, 0, 1, sec, 6, 0) == 0 || shown());
+	/* a length that disagrees with the payload, and an empty one */
+	put_le32_test(sec, 5);
+	CHECK(hostile_section(7, 0, 1, sec, 6, 0) &&
+	      error_has("section definition: a definition of 5 bytes in 2"));
+	put_le32_test(sec, 0);
+	CHECK(hostile_section(7, 0, 1, sec, 4, 0) &&
+	      error_has("a definition of 0 bytes"));
+	/* a NUL inside */
+	put_le32_test(sec, 2);
+	memcpy(sec + 4, "{\0", 2);
+	CHECK(hostile_section(7, 0, 1, sec, 6, 0) &&
+	      error_has("a NUL byte in the definition"));
+	/* a clock of the wrong size, or of 0 Hz */
+	memset(sec, 0, sizeof(sec));
+	CHECK(hostile_section(8, 0, 1, sec, 16, 0) &&
+	      error_has("section clock: 16 bytes, expected 24"));
+	CHECK(hostile_section(8, 0, 1, sec, 24, 0) &&
+	      error_has("a TSC frequency of 0 Hz"));
+}
+
 static const struct test_case cases[] = {
 	TEST_ENTRY(round_trip_plaintext),
 	TEST_ENTRY(round_trip_encrypted),
@@ -656,6 +772,9 @@ static const struct test_case cases[] = {
 	TEST_ENTRY(order_and_trailing_data_refused),
 	TEST_ENTRY(receiver_refusal_is_reported),
 	TEST_ENTRY(writer_refuses_pages_outside_config),
+	TEST_ENTRY(definition_and_clock_round_trip),
+	TEST_ENTRY(definition_alone_is_a_handshake),
+	TEST_ENTRY(hostile_definition_and_clock_refused),
 };
 
 TEST_MAIN("migration_stream", cases)
