@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "jsonrpc.h"
@@ -82,5 +83,57 @@ ssize_t line_reader_fill(struct line_reader *lr, int fd)
 	} while (n < 0 && errno == EINTR);
 	if (n > 0)
 		lr->len += n;
+	return n;
+}
+
+/* Close every descriptor a control message carried except the first. */
+static int take_fds(struct msghdr *mh)
+{
+	struct cmsghdr *c;
+	int fd, got = -1;
+	size_t i, n;
+
+	for (c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (i = 0; i < n; i++) {
+			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+			if (got < 0)
+				got = fd;
+			else
+				close(fd);
+		}
+	}
+	return got;
+}
+
+ssize_t line_reader_fill_fd(struct line_reader *lr, int fd, int *passed_fd)
+{
+	union {
+		char buf[CMSG_SPACE(LINE_READER_MAX_FDS * sizeof(int))];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov;
+	struct msghdr mh;
+	ssize_t n;
+
+	*passed_fd = -1;
+	if (make_room(lr, 4096))
+		return -1;
+	iov.iov_base = lr->buf + lr->len;
+	iov.iov_len = lr->cap - lr->len;
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = ctl.buf;
+	mh.msg_controllen = sizeof(ctl.buf);
+	do {
+		n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return n;
+	*passed_fd = take_fds(&mh);
+	lr->len += n;
 	return n;
 }

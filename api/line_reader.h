@@ -38,4 +38,13 @@ int line_reader_next(struct line_reader *lr, char **line, size_t *len);
  */
 ssize_t line_reader_fill(struct line_reader *lr, int fd);
 
+/*
+ * line_reader_fill_fd - the same from a Unix socket, also receiving a
+ * descriptor passed with SCM_RIGHTS: *@passed_fd is it (close-on-exec),
+ * or -1. Descriptors beyond the first in one message are closed (at most
+ * LINE_READER_MAX_FDS are received; the kernel closes any more).
+ */
+#define LINE_READER_MAX_FDS	4
+ssize_t line_reader_fill_fd(struct line_reader *lr, int fd, int *passed_fd);
+
 #endif

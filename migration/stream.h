@@ -163,6 +163,14 @@ int stream_write_raw_section(struct stream_writer *w, uint16_t type,
 			     const void *payload, size_t len);
 
 const char *stream_writer_error(const struct stream_writer *w);
+/*
+ * End the current record now, so what was written so far can be read
+ * without what follows (a snapshot's config and definition: skiffd reads
+ * only those). Sections still span records as they must.
+ */
+int stream_writer_flush(struct stream_writer *w);
+/* Pages written by stream_write_pages(); *zero of them as zero runs. */
+uint64_t stream_writer_pages(const struct stream_writer *w, uint64_t *zero);
 /* Bytes handed to the write callback so far (hello and records). */
 uint64_t stream_writer_bytes(const struct stream_writer *w);
 

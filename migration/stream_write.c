@@ -30,6 +30,7 @@ struct stream_writer {
 	size_t rec_len;
 	uint8_t *out;		/* its sealed form */
 	uint64_t bytes, nsections, mem_pages;
+	uint64_t pages, zero_pages;	/* written by stream_write_pages */
 	bool failed, ended, have_config;
 	struct page_run runs[WIRE_RUNS_MAX];
 	struct stream_error err;
@@ -230,6 +231,8 @@ static uint64_t plan_runs(struct stream_writer *w, uint64_t gfn,
 			w->runs[n++] = (struct page_run){ gfn + i, 1, kind, page };
 		}
 		data_pages += kind == WIRE_RUN_DATA;
+		w->zero_pages += kind == WIRE_RUN_ZERO;
+		w->pages++;
 	}
 	*nruns = n;
 	return i;
@@ -399,6 +402,24 @@ int stream_write_end(struct stream_writer *w)
 	if (flush_record(w, true))
 		return fail(w);
 	return 0;
+}
+
+int stream_writer_flush(struct stream_writer *w)
+{
+	if (w->failed || w->ended) {
+		stream_error_set(&w->err, "flush after the end or an error");
+		return fail(w);
+	}
+	if (w->rec_len && flush_record(w, false))
+		return fail(w);
+	return 0;
+}
+
+uint64_t stream_writer_pages(const struct stream_writer *w, uint64_t *zero)
+{
+	if (zero)
+		*zero = w->zero_pages;
+	return w->pages;
 }
 
 const char *stream_writer_error(const struct stream_writer *w)

@@ -7,6 +7,11 @@
  * steer the vCPU are blocked here so they always reach the vCPU thread.
  * A client that does not read its answers is dropped rather than
  * allowed to block the others.
+ *
+ * monitor.snapshot takes a file descriptor passed with its request line
+ * (SCM_RIGHTS: the sandboxed monitor opens nothing) and is answered
+ * later, when the transfer thread has written the file; its reply goes
+ * to the connection that asked, if that is still open.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,6 +34,16 @@
 struct control_client {
 	int fd;
 	struct line_reader lr;
+	int passed_fd;			/* the last descriptor received, or -1 */
+	unsigned int gen;		/* bumped when the slot is reused */
+};
+
+/* The request the transfer thread is working for. */
+struct pending_reply {
+	bool active;
+	size_t client;
+	unsigned int gen;
+	json_t *id;
 };
 
 static struct {
@@ -39,6 +54,7 @@ static struct {
 	bool running;
 	struct vm *vm;
 	struct control_client client[CONTROL_MAX_CLIENTS];
+	struct pending_reply pending;
 } ctl = { .listen_fd = -1, .wake = { -1, -1 } };
 
 static uint64_t counter(const uint64_t *c)
@@ -81,10 +97,57 @@ static json_t *method_info(struct vm *vm)
 		"hypercalls", hypercall_counts(vm));
 }
 
-static char *dispatch(struct vm *vm, const struct jsonrpc_request *req)
+/* Start a snapshot; NULL when the answer will come from the thread. */
+static char *method_snapshot(struct control_client *c, size_t slot,
+			     const struct jsonrpc_request *req)
+{
+	json_t *def = json_object_get(req->params, "definition");
+	char *text = NULL;
+	int rc;
+
+	if (c->passed_fd < 0)
+		return jsonrpc_error_line(req->id, JSONRPC_INVALID_PARAMS,
+			"monitor.snapshot: no file descriptor came with the request",
+			NULL, NULL);
+	if (def && !json_is_null(def)) {
+		text = json_dumps(def, JSON_COMPACT);
+		if (!text || strlen(text) > STREAM_DEFINITION_MAX) {
+			free(text);
+			return jsonrpc_error_line(req->id,
+				JSONRPC_INVALID_PARAMS,
+				"monitor.snapshot: the definition is over 64 KiB",
+				NULL, NULL);
+		}
+	}
+	if (ctl.pending.active) {
+		free(text);
+		return jsonrpc_error_line(req->id, SKIFF_ERR_ILLEGAL_STATE,
+			"a snapshot is already being written", NULL, NULL);
+	}
+	rc = transfer_submit_snapshot(c->passed_fd, text);
+	if (rc) {
+		free(text);
+		return jsonrpc_error_line(req->id, SKIFF_ERR_ILLEGAL_STATE,
+			"a snapshot is already being written", NULL, NULL);
+	}
+	c->passed_fd = -1;		/* the transfer thread closes it */
+	ctl.pending = (struct pending_reply){ true, slot, c->gen,
+					      json_incref(req->id) };
+	return NULL;
+}
+
+static char *dispatch(struct vm *vm, struct control_client *c, size_t slot,
+		      const struct jsonrpc_request *req, bool *deferred)
 {
 	int rc;
 
+	if (!strcmp(req->method, "monitor.snapshot") &&
+	    !jsonrpc_is_notification(req)) {
+		char *out = method_snapshot(c, slot, req);
+
+		*deferred = !out;
+		return out;
+	}
 	if (!strcmp(req->method, "monitor.info"))
 		return jsonrpc_result_line(req->id, method_info(vm), NULL);
 	if (!strcmp(req->method, "monitor.pause")) {
@@ -112,8 +175,10 @@ static char *dispatch(struct vm *vm, const struct jsonrpc_request *req)
 }
 
 /* One line in, at most one line out (none for a notification). */
-static char *handle_line(struct vm *vm, const char *line, size_t len)
+static char *handle_line(struct vm *vm, struct control_client *c, size_t slot,
+			 const char *line, size_t len)
 {
+	bool deferred = false;
 	struct jsonrpc_error err = { 0 };
 	struct jsonrpc_request req;
 	json_t *v, *id = NULL;
@@ -133,8 +198,8 @@ static char *handle_line(struct vm *vm, const char *line, size_t len)
 		json_decref(v);
 		return out;
 	}
+	out = dispatch(vm, c, slot, &req, &deferred);
 	json_decref(v);
-	out = dispatch(vm, &req);
 	if (jsonrpc_is_notification(&req)) {
 		free(out);
 		out = NULL;
@@ -146,8 +211,11 @@ static char *handle_line(struct vm *vm, const char *line, size_t len)
 static void client_drop(struct control_client *c)
 {
 	close(c->fd);
+	if (c->passed_fd >= 0)
+		close(c->passed_fd);
 	line_reader_free(&c->lr);
-	c->fd = -1;
+	c->fd = c->passed_fd = -1;
+	c->gen++;
 }
 
 static int client_send(struct control_client *c, const char *buf, size_t n)
@@ -165,18 +233,26 @@ static int client_send(struct control_client *c, const char *buf, size_t n)
 	return 0;
 }
 
-static void client_input(struct vm *vm, struct control_client *c)
+static void client_input(struct vm *vm, size_t slot)
 {
+	struct control_client *c = &ctl.client[slot];
 	char *line, *out;
+	int passed;
 	size_t len;
 	int rc;
 
-	if (line_reader_fill(&c->lr, c->fd) <= 0 && errno != EAGAIN) {
+	if (line_reader_fill_fd(&c->lr, c->fd, &passed) <= 0 &&
+	    errno != EAGAIN) {
 		client_drop(c);
 		return;
 	}
+	if (passed >= 0) {
+		if (c->passed_fd >= 0)
+			close(c->passed_fd);
+		c->passed_fd = passed;
+	}
 	while ((rc = line_reader_next(&c->lr, &line, &len)) == 1) {
-		out = handle_line(vm, line, len);
+		out = handle_line(vm, c, slot, line, len);
 		if (out && client_send(c, out, strlen(out))) {
 			free(out);
 			client_drop(c);
@@ -204,6 +280,7 @@ static void client_accept(void)
 	for (i = 0; i < CONTROL_MAX_CLIENTS; i++) {
 		if (ctl.client[i].fd < 0) {
 			ctl.client[i].fd = fd;
+			ctl.client[i].passed_fd = -1;
 			line_reader_init(&ctl.client[i].lr, CONTROL_MAX_LINE);
 			return;
 		}
@@ -211,9 +288,42 @@ static void client_accept(void)
 	close(fd);			/* full: the client sees EOF */
 }
 
+static json_t *snapshot_result(const struct snapshot_stats *st)
+{
+	return json_pack("{s:I, s:I, s:I, s:f}",
+			 "bytes", (json_int_t)st->bytes,
+			 "pages", (json_int_t)st->pages,
+			 "zero_pages", (json_int_t)st->zero_pages,
+			 "seconds", st->seconds);
+}
+
+/* The transfer thread finished: answer the client that asked, if it stayed. */
+static void transfer_finished(void)
+{
+	struct pending_reply *p = &ctl.pending;
+	struct control_client *c;
+	struct transfer_result r;
+	char *out;
+
+	if (!transfer_take_result(&r) || !p->active)
+		return;
+	if (r.code)
+		out = jsonrpc_error_line(p->id, r.code, r.message, NULL, NULL);
+	else
+		out = jsonrpc_result_line(p->id, snapshot_result(&r.stats),
+					  NULL);
+	c = &ctl.client[p->client];
+	if (out && c->fd >= 0 && c->gen == p->gen &&
+	    client_send(c, out, strlen(out)))
+		client_drop(c);
+	free(out);
+	json_decref(p->id);
+	*p = (struct pending_reply){ 0 };
+}
+
 static void *control_thread(void *arg)
 {
-	struct pollfd pfd[CONTROL_MAX_CLIENTS + 2];
+	struct pollfd pfd[CONTROL_MAX_CLIENTS + 3];
 	size_t i;
 
 	(void)arg;
@@ -225,7 +335,9 @@ static void *control_thread(void *arg)
 		for (i = 0; i < CONTROL_MAX_CLIENTS; i++)
 			pfd[i + 2] = (struct pollfd){ .fd = ctl.client[i].fd,
 						      .events = POLLIN };
-		if (poll(pfd, CONTROL_MAX_CLIENTS + 2, -1) < 0)
+		pfd[i + 2] = (struct pollfd){ .fd = transfer_done_fd(),
+					      .events = POLLIN };
+		if (poll(pfd, CONTROL_MAX_CLIENTS + 3, -1) < 0)
 			continue;
 		if (pfd[0].revents)
 			break;
@@ -233,7 +345,9 @@ static void *control_thread(void *arg)
 			client_accept();
 		for (i = 0; i < CONTROL_MAX_CLIENTS; i++)
 			if (ctl.client[i].fd >= 0 && pfd[i + 2].revents)
-				client_input(ctl.vm, &ctl.client[i]);
+				client_input(ctl.vm, i);
+		if (pfd[CONTROL_MAX_CLIENTS + 2].revents)
+			transfer_finished();
 	}
 	return NULL;
 }
@@ -274,7 +388,7 @@ int control_start(struct vm *vm, const char *path)
 
 	ctl.vm = vm;
 	for (i = 0; i < CONTROL_MAX_CLIENTS; i++)
-		ctl.client[i].fd = -1;
+		ctl.client[i].fd = ctl.client[i].passed_fd = -1;
 	ctl.listen_fd = control_listen(path);
 	if (ctl.listen_fd < 0)
 		return -1;
@@ -312,6 +426,8 @@ void control_stop(void)
 		for (i = 0; i < CONTROL_MAX_CLIENTS; i++)
 			if (ctl.client[i].fd >= 0)
 				client_drop(&ctl.client[i]);
+		json_decref(ctl.pending.id);
+		ctl.pending = (struct pending_reply){ 0 };
 	}
 	if (ctl.listen_fd >= 0)
 		close(ctl.listen_fd);

@@ -16,6 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "monitor.h"
 
 struct kernel_file {
@@ -70,21 +72,44 @@ static int vm_prepare(struct vm *vm, const struct monitor_options *o,
 	}
 	if (kernel_map(o->kernel, &k))
 		return -1;
+	/* Kept mapped: snapshots name the image by its SHA-256. */
+	vm->image = k.buf;
+	vm->image_size = k.size;
 	rc = elf_parse(k.buf, k.size, o->mem_bytes, img, err, sizeof(err));
 	if (rc) {
 		mon_err("%s: %s", o->kernel, err);
-		goto out;
+		return rc;
 	}
 	vm->mft = img->mft;
 	rc = devices_attach(vm, o);
 	if (rc)
-		goto out;
+		return rc;
 	rc = guest_mem_create(&vm->mem, o->mem_bytes);
 	if (!rc)
 		rc = guest_mem_load(&vm->mem, img, k.buf);
-out:
-	munmap((void *)k.buf, k.size);
 	return rc;
+}
+
+/* The guest's first state: a fresh boot, or the one a stream carries. */
+static int vm_first_state(struct vm *vm, const struct monitor_options *o,
+			  const struct elf_image *img, const char *cmdline,
+			  uint64_t tsc_hz)
+{
+	int rc;
+
+	if (o->incoming) {
+		rc = kvm_set_cpuid(&vm->kvm) ||
+		     vcpu_state_init(vm, tsc_hz) ||
+		     restore_from_fd(vm, o->incoming_fd);
+		close(o->incoming_fd);
+		return rc ? -1 : 0;
+	}
+	x86_build_page_tables(&vm->mem);
+	x86_build_gdt(&vm->mem);
+	if (boot_info_write(vm, img, cmdline, tsc_hz) ||
+	    x86_setup_vcpu(&vm->kvm, &vm->mem, img->entry))
+		return -1;
+	return vcpu_state_init(vm, tsc_hz);
 }
 
 /* VM, memory contents, vCPU state. */
@@ -97,12 +122,9 @@ static int vm_build(struct vm *vm, const struct monitor_options *o,
 		return -1;
 	if (kvm_set_memory(&vm->kvm, 0, 0, vm->mem.size, vm->mem.kvm_view, 0))
 		return -1;
-	x86_build_page_tables(&vm->mem);
-	x86_build_gdt(&vm->mem);
 	if (kvm_get_tsc_hz(&vm->kvm, &tsc_hz) ||
-	    boot_info_write(vm, img, cmdline, tsc_hz) ||
-	    guest_mem_protect(&vm->mem) ||
-	    x86_setup_vcpu(&vm->kvm, &vm->mem, img->entry))
+	    vm_first_state(vm, o, img, cmdline, tsc_hz) ||
+	    guest_mem_protect(&vm->mem))
 		return -1;
 	hypercalls_init(vm);
 	return poll_setup(vm);
@@ -130,20 +152,29 @@ static int vm_run(struct vm *vm, const struct monitor_options *o)
 	vm->kvm.dev_fd = vm->kvm.vm_fd = vm->kvm.vcpu_fd = -1;
 	for (i = 0; i < ARRAY_SIZE(vm->dev); i++)
 		vm->dev[i].fd = -1;
+	if (sodium_init() < 0) {
+		mon_err("libsodium: initialisation failed");
+		return -1;
+	}
 	if (vm_prepare(vm, o, &img, cmdline) ||
 	    vm_build(vm, o, &img, cmdline) || vcpu_signals_init(vm))
 		goto out;
-	if (o->control && control_start(vm, o->control))
+	if (o->control &&
+	    (transfer_start(vm) || control_start(vm, o->control)))
 		goto out;
 	if (sandbox_enter())
 		goto out;
 	vm->started_at = now_seconds();
 	status = vcpu_loop(vm);
+	vcpu_loop_ended(vm);
 out:
 	control_stop();
+	transfer_stop();
 	devices_close(vm);
 	kvm_close(&vm->kvm);
 	guest_mem_destroy(&vm->mem);
+	if (vm->image)
+		munmap((void *)vm->image, vm->image_size);
 	return status;
 }
 

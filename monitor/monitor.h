@@ -21,6 +21,7 @@
 
 #include "hvt_abi.h"
 #include "kvm_backend.h"
+#include "stream.h"
 
 #define MONITOR_NAME		"skiff-monitor"
 #define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
@@ -67,6 +68,8 @@ struct monitor_options {
 	size_t nblock;
 	struct net_opt net[MFT_MAX_ENTRIES];
 	size_t nnet;
+	bool incoming;			/* --incoming=@FD: restore, not boot */
+	int incoming_fd;
 	bool help;
 	bool version;
 };
@@ -201,13 +204,21 @@ struct vm_counters {
 struct vm_pause {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	bool requested;
-	bool paused;
+	bool requested;			/* by monitor.pause */
+	unsigned int holds;		/* by snapshots and migrations */
+	bool active;			/* requested || holds, read lock-free */
+	bool paused;			/* the vCPU thread is parked */
+	bool at_boundary;		/* ... at its loop's top, I/O complete */
+	bool ended;			/* the vCPU loop has returned */
 };
+
+#define VM_MSRS_MAX		16
 
 struct vm {
 	const char *name;
 	const char *kernel_path;
+	const uint8_t *image;		/* the ELF file, mapped read-only */
+	size_t image_size;
 	struct kvm_backend kvm;
 	struct guest_mem mem;
 	struct manifest mft;		/* after attachment */
@@ -218,6 +229,9 @@ struct vm {
 	double started_at;
 	int exit_status;
 	bool trapped;			/* halted with a trap frame */
+	uint64_t tsc_hz;		/* as the guest was told at boot */
+	uint32_t nmsrs;			/* the MSRs snapshots carry */
+	uint32_t msr_index[VM_MSRS_MAX];
 };
 
 /* Open and attach every device the manifest declares (block.c, net.c). */
@@ -281,9 +295,66 @@ int vcpu_signals_init(struct vm *vm);
 extern volatile sig_atomic_t vcpu_stop_signal;
 /* Block the vCPU while a pause is requested (vcpu_pause.c). */
 void vcpu_pause_point(struct vm *vm);
+/* Inside POLL's wait: true when the POLL must end for a capture. */
+bool vcpu_poll_pause_point(struct vm *vm);
 int vcpu_request_pause(struct vm *vm);
 int vcpu_resume(struct vm *vm);
 bool vcpu_is_paused(struct vm *vm);
+/*
+ * Park the vCPU at a hypercall boundary and hold it: 0, -ETIMEDOUT, or
+ * -ESRCH when the guest has stopped running.
+ */
+int vcpu_capture_begin(struct vm *vm);
+void vcpu_capture_end(struct vm *vm);
+void vcpu_loop_ended(struct vm *vm);
+
+/* --- vcpu_state.c: the vCPU's state for snapshots and migrations ------ */
+/* Once, before the sandbox: which MSRs this device can carry. */
+int vcpu_state_init(struct vm *vm, uint64_t tsc_hz);
+int vcpu_state_save(struct vm *vm, struct stream_vcpu_state *v,
+		    struct stream_clock *clock);
+int vcpu_clock_check(struct vm *vm, const struct stream_clock *clock,
+		     char *err, size_t errlen);
+int vcpu_state_load(struct vm *vm, const struct stream_vcpu_state *v,
+		    uint64_t tsc);
+
+/* --- vm_stream.c: what describes this VM in a stream ---------------------- */
+/* The config section: memory, image identity, the manifest's devices. */
+void vm_stream_config(struct vm *vm, struct stream_vm_config *cfg);
+/* Does a stream's config describe this VM? If not, why in @err. */
+int vm_stream_config_check(struct vm *vm, const struct stream_vm_config *cfg,
+			   char *err, size_t errlen);
+
+/* --- snapshot.c: a paused VM's whole state into a plaintext stream ------ */
+struct snapshot_stats {
+	uint64_t bytes;
+	uint64_t pages;
+	uint64_t zero_pages;
+	double seconds;
+};
+
+int snapshot_write(struct vm *vm, int fd, const char *definition,
+		   struct snapshot_stats *st, char *err, size_t errlen);
+
+/* --- restore.c: a stream into a VM that has not run yet ----------------- */
+int restore_from_fd(struct vm *vm, int fd);
+
+/* --- transfer.c: the thread that writes snapshots (later: migrations) -- */
+struct transfer_result {
+	int code;			/* 0, or a JSON-RPC error code */
+	char message[512];
+	struct snapshot_stats stats;
+};
+
+/* Before the sandbox: the thread cannot be created afterwards. */
+int transfer_start(struct vm *vm);
+void transfer_stop(void);
+/* Readable when a job has finished (control_socket.c polls it). */
+int transfer_done_fd(void);
+/* Takes @fd and @definition (malloc'd); -EBUSY if a job is running. */
+int transfer_submit_snapshot(int fd, char *definition);
+/* The finished job's result; false if none is waiting. */
+bool transfer_take_result(struct transfer_result *r);
 
 /* --- sandbox.c ---------------------------------------------------------- */
 int sandbox_enter(void);

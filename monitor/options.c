@@ -3,8 +3,8 @@
  * The command line, compatible with solo5-hvt:
  *   [--mem=MiB] [--block:NAME=PATH] [--block-sector-size:NAME=N]
  *   [--net:NAME=IFACE|@FD] [--net-mac:NAME=MAC] [--] KERNEL [ARGS...]
- * plus skiff's --device, --control, --status-file and --name. Options
- * stop at the first non-option (the kernel) or at "--".
+ * plus skiff's --device, --control, --status-file, --name and --incoming.
+ * Options stop at the first non-option (the kernel) or at "--".
  */
 #include <ctype.h>
 #include <errno.h>
@@ -309,6 +309,16 @@ static int parse_one(const char *a, struct monitor_options *o, char *err,
 	if (!strncmp(a, "--status-file=", 14))
 		return parse_value(a, "--status-file=", &o->status_file, err,
 				   errlen);
+	if (!strncmp(a, "--incoming=", 11)) {
+		if (o->incoming)
+			return opt_error(err, errlen, "--incoming given twice");
+		if (a[11] != '@' || parse_at_fd("--incoming", "", a + 11,
+						 &o->incoming_fd, err, errlen))
+			return opt_error(err, errlen,
+					 "--incoming: @FD needs a file descriptor number");
+		o->incoming = true;
+		return 0;
+	}
 	if (!strncmp(a, "--name=", 7)) {
 		if (parse_value(a, "--name=", &o->name, err, errlen))
 			return -1;
@@ -395,6 +405,10 @@ void options_usage(FILE *out)
 		"  --name=NAME                 VM name for messages\n"
 		"  --control=PATH              JSON-RPC control socket (for skiffd)\n"
 		"  --status-file=PATH          write the exit status there at exit\n"
+		"  --incoming=@FD              restore the VM from the snapshot stream\n"
+		"                              on FD instead of booting KERNEL (which\n"
+		"                              must be the image it booted; ARGS are\n"
+		"                              ignored: they are in its memory)\n"
 		"  --version, --help\n",
 		GUEST_MEM_DEFAULT_MIB);
 }

@@ -66,7 +66,7 @@ static void poll_disarm(void)
 		return;		/* EAGAIN: it had not fired */
 }
 
-/* Wait for the first event; returns the number of events, 0 on stop. */
+/* Wait for the first event: the number of events, 0 on a stop or capture. */
 static int poll_wait(struct vm *vm, struct epoll_event *ev, int max)
 {
 	for (;;) {
@@ -76,9 +76,8 @@ static int poll_wait(struct vm *vm, struct epoll_event *ev, int max)
 			return n;
 		if (n < 0 && errno != EINTR)
 			return -1;
-		if (vcpu_stop_signal)
+		if (vcpu_stop_signal || vcpu_poll_pause_point(vm))
 			return 0;
-		vcpu_pause_point(vm);
 	}
 }
 

@@ -36,8 +36,13 @@ static const int allowed[] = {
 	SCMP_SYS(newfstatat), SCMP_SYS(getrandom), SCMP_SYS(sched_yield),
 };
 
+/*
+ * KVM_RUN, and reading the vCPU's state (fatal-exit messages, snapshots).
+ * Restores load state before the sandbox, so no SET ioctl is here.
+ */
 static const unsigned long allowed_ioctls[] = {
-	KVM_RUN, KVM_GET_REGS, KVM_GET_SREGS,
+	KVM_RUN, KVM_GET_REGS, KVM_GET_SREGS, KVM_GET_FPU,
+	KVM_GET_VCPU_EVENTS, KVM_GET_MSRS,
 };
 
 static int add_rules(scmp_filter_ctx ctx)

@@ -64,26 +64,93 @@ static void deadline_in(struct timespec *ts, long ms)
 	}
 }
 
+/* Is anyone holding the vCPU? Read without the lock on every exit. */
+static bool pause_active(const struct vm_pause *p)
+{
+	return __atomic_load_n(&p->active, __ATOMIC_ACQUIRE);
+}
+
+/* Called with the lock held whenever requested or holds change. */
+static void pause_update(struct vm_pause *p)
+{
+	__atomic_store_n(&p->active, p->requested || p->holds,
+			 __ATOMIC_RELEASE);
+	pthread_cond_broadcast(&p->cond);
+}
+
+/*
+ * KVM finishes an OUT (moves RIP past it) only on the next KVM_RUN.
+ * A KVM_RUN with immediate_exit set does that and returns at once, so
+ * the saved state is at a hypercall boundary on /dev/kvm as on
+ * /dev/skiff (which moves RIP before it exits; there this is a no-op).
+ * This is what the KVM API documents for saving state after an exit.
+ */
+static void complete_pending_io(struct vm *vm)
+{
+	struct kvm_run *run = vm->kvm.run;
+
+	run->immediate_exit = 1;
+	kvm_run(&vm->kvm);
+	run->immediate_exit = 0;
+}
+
 void vcpu_pause_point(struct vm *vm)
 {
 	struct vm_pause *p = &vm->pause;
 	struct timespec ts;
 
 	/* The common case, on every exit: no pause asked for, no lock taken. */
-	if (!__atomic_load_n(&p->requested, __ATOMIC_ACQUIRE))
+	if (!pause_active(p))
 		return;
 	pthread_mutex_lock(&p->lock);
-	while (p->requested && !vcpu_stop_signal) {
-		if (!p->paused) {
-			p->paused = true;
+	while (p->active && !vcpu_stop_signal) {
+		if (!p->at_boundary) {
+			pthread_mutex_unlock(&p->lock);
+			complete_pending_io(vm);
+			pthread_mutex_lock(&p->lock);
+			p->paused = p->at_boundary = true;
 			pthread_cond_broadcast(&p->cond);
+			continue;
 		}
 		/* A stop signal cannot signal the condvar: look again soon. */
 		deadline_in(&ts, PAUSE_WAIT_MS);
 		pthread_cond_timedwait(&p->cond, &p->lock, &ts);
 	}
+	p->paused = p->at_boundary = false;
+	pthread_mutex_unlock(&p->lock);
+}
+
+/*
+ * Inside POLL's wait: a pause parks here (the wait then goes on), but a
+ * capture needs the vCPU at a hypercall boundary, so it ends the POLL
+ * at once with nothing ready, like a timeout that came early; the guest
+ * calls POLL again, and the restored guest does the same. Returns true
+ * when the POLL must end.
+ */
+bool vcpu_poll_pause_point(struct vm *vm)
+{
+	struct vm_pause *p = &vm->pause;
+	struct timespec ts;
+	bool end = false;
+
+	if (!pause_active(p))
+		return false;
+	pthread_mutex_lock(&p->lock);
+	while (p->active && !vcpu_stop_signal) {
+		if (p->holds) {
+			end = true;
+			break;
+		}
+		if (!p->paused) {
+			p->paused = true;
+			pthread_cond_broadcast(&p->cond);
+		}
+		deadline_in(&ts, PAUSE_WAIT_MS);
+		pthread_cond_timedwait(&p->cond, &p->lock, &ts);
+	}
 	p->paused = false;
 	pthread_mutex_unlock(&p->lock);
+	return end;
 }
 
 int vcpu_request_pause(struct vm *vm)
@@ -97,7 +164,8 @@ int vcpu_request_pause(struct vm *vm)
 		pthread_mutex_unlock(&p->lock);
 		return -EALREADY;
 	}
-	__atomic_store_n(&p->requested, true, __ATOMIC_RELEASE);
+	p->requested = true;
+	pause_update(p);
 	pthread_mutex_unlock(&p->lock);
 	pthread_kill(vm->vcpu_thread, SIGUSR1);
 
@@ -106,7 +174,8 @@ int vcpu_request_pause(struct vm *vm)
 	while (p->requested && !p->paused && rc != ETIMEDOUT)
 		rc = pthread_cond_timedwait(&p->cond, &p->lock, &ts);
 	if (!p->paused) {
-		__atomic_store_n(&p->requested, false, __ATOMIC_RELEASE);
+		p->requested = false;
+		pause_update(p);
 		rc = -ETIMEDOUT;
 	} else {
 		rc = 0;
@@ -124,8 +193,8 @@ int vcpu_resume(struct vm *vm)
 		pthread_mutex_unlock(&p->lock);
 		return -EALREADY;
 	}
-	__atomic_store_n(&p->requested, false, __ATOMIC_RELEASE);
-	pthread_cond_broadcast(&p->cond);
+	p->requested = false;
+	pause_update(p);
 	pthread_mutex_unlock(&p->lock);
 	return 0;
 }
@@ -138,4 +207,53 @@ bool vcpu_is_paused(struct vm *vm)
 	paused = vm->pause.requested;
 	pthread_mutex_unlock(&vm->pause.lock);
 	return paused;
+}
+
+/*
+ * Hold the vCPU parked at a hypercall boundary for a snapshot or a
+ * migration, whatever vm.pause does meanwhile. Holds nest with pauses:
+ * the vCPU runs again only when neither holds it.
+ */
+int vcpu_capture_begin(struct vm *vm)
+{
+	struct vm_pause *p = &vm->pause;
+	struct timespec ts;
+	int rc = 0;
+
+	pthread_mutex_lock(&p->lock);
+	p->holds++;
+	pause_update(p);
+	pthread_mutex_unlock(&p->lock);
+	pthread_kill(vm->vcpu_thread, SIGUSR1);
+
+	deadline_in(&ts, PAUSE_ACK_TIMEOUT_S * 1000);
+	pthread_mutex_lock(&p->lock);
+	while (!p->at_boundary && !p->ended && rc != ETIMEDOUT)
+		rc = pthread_cond_timedwait(&p->cond, &p->lock, &ts);
+	rc = p->at_boundary ? 0 : p->ended ? -ESRCH : -ETIMEDOUT;
+	pthread_mutex_unlock(&p->lock);
+	if (rc)
+		vcpu_capture_end(vm);
+	return rc;
+}
+
+void vcpu_capture_end(struct vm *vm)
+{
+	struct vm_pause *p = &vm->pause;
+
+	pthread_mutex_lock(&p->lock);
+	p->holds--;
+	pause_update(p);
+	pthread_mutex_unlock(&p->lock);
+}
+
+/* The vCPU loop returned: nothing will reach a boundary any more. */
+void vcpu_loop_ended(struct vm *vm)
+{
+	struct vm_pause *p = &vm->pause;
+
+	pthread_mutex_lock(&p->lock);
+	p->ended = true;
+	pthread_cond_broadcast(&p->cond);
+	pthread_mutex_unlock(&p->lock);
 }

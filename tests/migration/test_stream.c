@@ -686,7 +686,11 @@ TEST(definition_and_clock_round_trip)
 	REQUIRE(w);
 	CHECK(!stream_write_config(w, &cfg));
 	CHECK(!stream_write_definition(w, def, strlen(def)));
+	CHECK(!stream_writer_flush(w));
+	/* the flush sealed a record: its bytes hold config and definition */
+	CHECK(b.len > 56 && b.len < 56 + 4 + 17 + 8192);
 	CHECK(!stream_write_pages(w, 0, 1, mem));
+	CHECK(stream_writer_pages(w, NULL) == 1);
 	CHECK(!stream_write_clock(w, &k));
 	CHECK(!stream_write_end(w));
 	stream_writer_free(w);

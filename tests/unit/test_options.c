@@ -97,6 +97,12 @@ TEST(fd_forms)
 	CHECK(PARSE(&o, err, "--block:d=@", "k") != 0);
 	CHECK(strstr(err, "--block:d=@: @FD needs") != NULL);
 	CHECK(PARSE(&o, err, "--block:d=@-1", "k") != 0);
+	REQUIRE(PARSE(&o, err, "--incoming=@9", "k") == 0);
+	CHECK(o.incoming && o.incoming_fd == 9);
+	CHECK(PARSE(&o, err, "--incoming=9", "k") != 0);
+	CHECK(strstr(err, "--incoming: @FD needs") != NULL);
+	CHECK(PARSE(&o, err, "--incoming=@1", "--incoming=@2", "k") != 0);
+	CHECK(strstr(err, "--incoming given twice") != NULL);
 }
 
 struct bad_opt {

@@ -9,10 +9,11 @@ ALL_TARGETS += $(UNIT_TESTS:%=$(UNIT_BIN)/test_%)
 UNIT_RUNS   += $(UNIT_TESTS:%=unit-run-%)
 
 $(UNIT_BIN)/test_%: tests/unit/test_%.c $(UNIT_MON_OBJS) $(API_SAN_OBJS) \
-		tests/lib/test_harness.h $(MONITOR_HDRS)
+		$(MIGRATION_SAN_OBJS) tests/lib/test_harness.h $(MONITOR_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(SAN_CFLAGS) $(MONITOR_CPPFLAGS) -Itests/lib -o $@ $< \
-		$(UNIT_MON_OBJS) $(API_SAN_OBJS) $(MONITOR_LIBS)
+		$(UNIT_MON_OBJS) $(API_SAN_OBJS) $(MIGRATION_SAN_OBJS) \
+		$(MONITOR_LIBS)
 
 .PHONY: $(UNIT_TESTS:%=unit-run-%)
 $(UNIT_TESTS:%=unit-run-%): unit-run-%: $(UNIT_BIN)/test_%

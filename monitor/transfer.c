@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The transfer thread: writes snapshots (and, later, migrations) so the
+ * control thread keeps answering monitor.info meanwhile. It is created
+ * before the sandbox, which forbids the syscalls a new thread makes, and
+ * waits for one job at a time. A finished job's result waits in a slot
+ * and a byte on a pipe tells the control thread to collect it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "jsonrpc.h"
+#include "monitor.h"
+
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	pthread_t thread;
+	bool started, running, stopping;
+	struct vm *vm;
+	int done[2];			/* the thread writes a byte when done */
+	bool busy;			/* a job is queued or running */
+	bool have_job, have_result;
+	int fd;
+	char *definition;
+	struct transfer_result result;
+} tr = {
+	.lock = PTHREAD_MUTEX_INITIALIZER,
+	.cond = PTHREAD_COND_INITIALIZER,
+	.done = { -1, -1 },
+	.fd = -1,
+};
+
+static void run_snapshot(int fd, char *definition, struct transfer_result *r)
+{
+	memset(r, 0, sizeof(*r));
+	if (snapshot_write(tr.vm, fd, definition, &r->stats, r->message,
+			   sizeof(r->message)))
+		r->code = SKIFF_ERR_SYSTEM;
+	close(fd);
+	free(definition);
+}
+
+static void *transfer_thread(void *arg)
+{
+	struct transfer_result r;
+	char *definition;
+	int fd;
+
+	(void)arg;
+	pthread_mutex_lock(&tr.lock);
+	tr.started = true;
+	pthread_cond_broadcast(&tr.cond);
+	for (;;) {
+		while (!tr.have_job && !tr.stopping)
+			pthread_cond_wait(&tr.cond, &tr.lock);
+		if (tr.stopping)
+			break;
+		fd = tr.fd;
+		definition = tr.definition;
+		tr.have_job = false;
+		pthread_mutex_unlock(&tr.lock);
+		run_snapshot(fd, definition, &r);
+		pthread_mutex_lock(&tr.lock);
+		tr.result = r;
+		tr.have_result = true;
+		if (write(tr.done[1], "x", 1) < 0)
+			mon_warn("transfer: cannot wake the control thread");
+	}
+	pthread_mutex_unlock(&tr.lock);
+	return NULL;
+}
+
+int transfer_start(struct vm *vm)
+{
+	sigset_t block, old;
+	int rc;
+
+	tr.vm = vm;
+	if (pipe2(tr.done, O_CLOEXEC | O_NONBLOCK) < 0) {
+		mon_err("transfer thread: pipe: %s", strerror(errno));
+		return -1;
+	}
+	/* Signals that steer the vCPU must reach the vCPU thread only. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	rc = pthread_create(&tr.thread, NULL, transfer_thread, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc) {
+		mon_err("transfer thread: %s", strerror(rc));
+		return -1;
+	}
+	tr.running = true;
+	/* Thread start-up makes syscalls (rseq, robust list) the sandbox forbids. */
+	pthread_mutex_lock(&tr.lock);
+	while (!tr.started)
+		pthread_cond_wait(&tr.cond, &tr.lock);
+	pthread_mutex_unlock(&tr.lock);
+	return 0;
+}
+
+void transfer_stop(void)
+{
+	if (tr.running) {
+		pthread_mutex_lock(&tr.lock);
+		tr.stopping = true;
+		pthread_cond_broadcast(&tr.cond);
+		pthread_mutex_unlock(&tr.lock);
+		pthread_join(tr.thread, NULL);
+		tr.running = false;
+	}
+	if (tr.have_job) {
+		close(tr.fd);
+		free(tr.definition);
+		tr.have_job = false;
+	}
+}
+
+int transfer_done_fd(void)
+{
+	return tr.done[0];
+}
+
+int transfer_submit_snapshot(int fd, char *definition)
+{
+	pthread_mutex_lock(&tr.lock);
+	if (tr.busy || !tr.running) {
+		pthread_mutex_unlock(&tr.lock);
+		return tr.running ? -EBUSY : -ENOSYS;
+	}
+	tr.busy = tr.have_job = true;
+	tr.fd = fd;
+	tr.definition = definition;
+	pthread_cond_broadcast(&tr.cond);
+	pthread_mutex_unlock(&tr.lock);
+	return 0;
+}
+
+bool transfer_take_result(struct transfer_result *r)
+{
+	char buf[16];
+	bool have;
+
+	while (read(tr.done[0], buf, sizeof(buf)) > 0)
+		;
+	pthread_mutex_lock(&tr.lock);
+	have = tr.have_result;
+	if (have) {
+		*r = tr.result;
+		tr.have_result = tr.busy = false;
+	}
+	pthread_mutex_unlock(&tr.lock);
+	return have;
+}
