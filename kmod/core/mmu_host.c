@@ -56,21 +56,24 @@ static void skiff_free(void *ctx, void *p)
  */
 static int skiff_large_level(struct skiff_memslot *s, u64 gfn)
 {
-	u64 first = gfn & ~511ULL, i, hfn;
+	u64 first = gfn & ~511ULL, idx, i, hfn;
 	struct page **p;
 
 	if (first < s->base_gfn || first + 512 > s->base_gfn + s->npages)
 		return 1;
+	idx = first - s->base_gfn;
 	/* Pinned in chunks by slot offset: all there if the slot is aligned. */
-	p = s->pages + (first - s->base_gfn);
+	p = s->pages + idx;
 	if (!p[0] || !p[511])
 		return 1;
 	hfn = page_to_pfn(p[0]);
 	if (hfn & 511)
 		return 1;
-	/* A writable 2 MiB mapping must not reach a page pinned to read. */
-	if (find_next_zero_bit(s->pinned_w, first - s->base_gfn + 512,
-			       first - s->base_gfn) < first - s->base_gfn + 512)
+	/*
+	 * A writable 2 MiB mapping must not reach a page pinned to read:
+	 * skiff_guest_may_write's pinning rule, for all 512 pages.
+	 */
+	if (find_next_zero_bit(s->pinned_w, idx + 512, idx) < idx + 512)
 		return 1;
 	for (i = 1; i < 512; i++)
 		if (!p[i] || page_to_pfn(p[i]) != hfn + i)
@@ -103,6 +106,24 @@ static bool skiff_host_writable(struct skiff_vm *vm, struct skiff_memslot *s,
 	return w;
 }
 
+/*
+ * skiff_guest_may_write - may gfn of s, its page pinned, be written for
+ * the guest: mapped writable by the MMU (skiff_gfn_to_pfn), or stored
+ * to by skiff itself (skiff_gpa_ptr)? Only if the slot is not read-only,
+ * the page was pinned for writing (one pinned to read may be shared with
+ * other mappings, and writing it would write theirs: skiff_memslot_page)
+ * and the creator's mapping allows writes now (skiff_host_writable,
+ * which may drop *level to 4K). skiff_large_level keeps 2 MiB mappings
+ * to runs of 512 pages all pinned for writing.
+ */
+static bool skiff_guest_may_write(struct skiff_vm *vm, struct skiff_memslot *s,
+				  u64 gfn, int *level)
+{
+	return !(s->flags & KVM_MEM_READONLY) &&
+	       skiff_memslot_page_writable(s, gfn - s->base_gfn) &&
+	       skiff_host_writable(vm, s, gfn, level);
+}
+
 static int skiff_gfn_to_pfn(void *ctx, u64 gfn, struct mmu_pfn *pfn)
 {
 	struct skiff_memslot *s = skiff_memslot_of_gfn(ctx, gfn);
@@ -116,15 +137,13 @@ static int skiff_gfn_to_pfn(void *ctx, u64 gfn, struct mmu_pfn *pfn)
 	pfn->hfn = page_to_pfn(page);
 	pfn->slot = s->id;
 	pfn->max_level = skiff_large_level(s, gfn);
-	pfn->writable = !(s->flags & KVM_MEM_READONLY) &&
-		skiff_memslot_page_writable(s, gfn - s->base_gfn) &&
-		skiff_host_writable(ctx, s, gfn, &pfn->max_level);
+	pfn->writable = skiff_guest_may_write(ctx, s, gfn, &pfn->max_level);
 	return 0;
 }
 
 /*
  * The direct-map address of gpa, if a slot holds it; for a write, only
- * where the guest could write it itself (skiff_gfn_to_pfn's rule): the
+ * where the guest could write it itself (skiff_guest_may_write): the
  * emulated stores and the A/D bits of guest page tables land here.
  */
 static void *skiff_gpa_ptr(struct skiff_vm *vm, u64 gpa, bool write)
@@ -132,15 +151,13 @@ static void *skiff_gpa_ptr(struct skiff_vm *vm, u64 gpa, bool write)
 	u64 gfn = gpa >> PAGE_SHIFT;
 	struct skiff_memslot *s = skiff_memslot_of_gfn(vm, gfn);
 	struct page *page;
-	int level = 1;
+	int level = 1;	/* skiff_guest_may_write's; nothing is mapped here */
 
+	/* Early, so that a refused store into a read-only slot pins nothing. */
 	if (!s || (write && (s->flags & KVM_MEM_READONLY)))
 		return NULL;
 	page = skiff_memslot_page(s, gfn - s->base_gfn);
-	if (!page)
-		return NULL;
-	if (write && (!skiff_memslot_page_writable(s, gfn - s->base_gfn) ||
-		      !skiff_host_writable(vm, s, gfn, &level)))
+	if (!page || (write && !skiff_guest_may_write(vm, s, gfn, &level)))
 		return NULL;
 	return page_address(page) + offset_in_page(gpa);
 }
