@@ -308,6 +308,24 @@ json_t *console_read(struct skiffd *d, struct vm *vm, uint64_t offset,
 void console_pump(struct skiffd *d, struct vm *vm);
 int console_watch_init(struct skiffd *d);
 
+/* --- snapshot_read.c: the definition at the head of a snapshot file ---- */
+/*
+ * How far into a file vm.restore looks for the definition. The codec
+ * hands a section over once its record (up to 1088 KiB) is complete, and
+ * a monitor's first record holds the config, the definition and the
+ * first megabyte of memory: skiffd reads about that much.
+ */
+#define SNAPSHOT_DEF_SEARCH_MAX	(4u << 20)
+/*
+ * snapshot_read_definition - read the snapshot file @fd (a plaintext
+ * migration stream) from its current offset until its definition
+ * section, and no further, and parse the definition as JSON. Returns the
+ * object (not validated: that is vm_def_from_params()'s), or NULL with
+ * @why ("not a skiff snapshot: ...", "truncated, or not a snapshot:
+ * ...", "its definition is not JSON: ...").
+ */
+json_t *snapshot_read_definition(int fd, char *why, size_t len);
+
 /* --- monitor_spawn.c -------------------------------------------------------- */
 int monitor_spawn(struct skiffd *d, struct vm *vm, struct jsonrpc_error *err);
 
