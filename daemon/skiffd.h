@@ -349,6 +349,15 @@ typedef void (*monitor_done_fn)(struct vm *vm, json_t *result,
 int monitor_call_async(struct skiffd *d, struct vm *vm, const char *method,
 		       json_t *params, int timeout_ms, monitor_done_fn cb,
 		       void *arg, struct jsonrpc_error *err);
+/*
+ * monitor_call_async_fd - the same, with @fd (borrowed: the call keeps
+ * its own copy until the line is out) attached to the request line by
+ * SCM_RIGHTS. The line leaves in order with the calls around it.
+ */
+int monitor_call_async_fd(struct skiffd *d, struct vm *vm, const char *method,
+			  json_t *params, int fd, int timeout_ms,
+			  monitor_done_fn cb, void *arg,
+			  struct jsonrpc_error *err);
 /* Fail every outstanding call ("the monitor connection was closed"). */
 void monitor_disconnect(struct vm *vm);
 /* The same, with @why as the reason the calls fail. */
