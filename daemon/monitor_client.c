@@ -73,9 +73,9 @@ struct monitor_conn {
 	struct vm *vm;
 	struct bufferevent *bev;
 	struct monitor_req *reqs;	/* outstanding, oldest first */
-	struct held_line *held;		/* an fd's line and those after it */
+	struct held_line *held;		/* an fd's line, and lines after it */
 	struct held_line **held_tail;
-	struct event *wev;		/* the socket takes more: held lines */
+	struct event *wev;		/* the socket can take a held line */
 	json_int_t next_id;
 	unsigned int in_read;		/* read callback running */
 	bool dead;			/* free at the end of the read callback */
@@ -338,7 +338,8 @@ static void held_flush(struct monitor_conn *m)
 
 	while ((h = m->held)) {
 		if (h->fd < 0) {
-			rc = bufferevent_write(m->bev, h->data, h->len) ? -1 : 1;
+			rc = bufferevent_write(m->bev, h->data, h->len);
+			rc = rc ? -1 : 1;
 		} else {
 			if (evbuffer_get_length(out))
 				return;
