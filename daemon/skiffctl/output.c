@@ -207,7 +207,7 @@ static long long num(json_t *o, const char *key)
 	return json_integer_value(json_object_get(o, key));
 }
 
-/* "snapshot web1 -> /path: 64.0 MiB in 0.41 s (16384 pages, 15000 zero)" */
+/* "snapshot web1 -> /path: 5.4 MiB in 0.41 s (16384 pages, 15000 zero)" */
 void out_snapshot(json_t *r)
 {
 	printf("snapshot %s -> %s: %.1f MiB in %.2f s (%lld pages, %lld zero)\n",
