@@ -6,8 +6,8 @@
  * connection, the connection ending with calls in flight, and callbacks
  * that start new calls while the old connection is torn down, and a file
  * descriptor that rides with its own request line (SCM_RIGHTS), also
- * behind output the socket has not taken yet. Run under ASan, which
- * catches any use of a freed request or connection.
+ * behind output the socket has not taken yet (FILLER). Run under ASan,
+ * which catches any use of a freed request or connection.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -365,6 +365,12 @@ static json_t *line_json(const struct received *rx, int i)
 	return json_loadb(rx->data + start, end - start, 0, NULL);
 }
 
+/*
+ * Eight calls this large: 4 MiB, more than a Unix socket holds unread
+ * (its sender's buffer, wmem_default: 208 KiB unless raised).
+ */
+#define FILLER	(512 * 1024)
+
 /* Is @a the same open file as @b? */
 static bool same_file(int a, int b)
 {
@@ -445,17 +451,16 @@ TEST(a_descriptor_line_waits_its_turn_behind_queued_output)
 	struct jsonrpc_error err = { 0 };
 	struct received rx = { .fd = -1 };
 	int file = memfd_create("snap", MFD_CLOEXEC), sock, i;
-	char *filler = malloc(100001);
+	char *filler = malloc(FILLER + 1);
 	size_t start, end;
 	json_t *params, *j;
 	bool ordered = true;
 
 	setup();
 	REQUIRE(file >= 0 && filler);
-	memset(filler, 'x', 100000);
-	filler[100000] = '\0';
+	memset(filler, 'x', FILLER);
+	filler[FILLER] = '\0';
 	params = json_pack("{s:s}", "filler", filler);
-	/* 800 kB: more than a Unix socket holds unread. */
 	for (i = 0; i < 8; i++)
 		REQUIRE(monitor_call_async(&d, &vm, "monitor.info", params,
 					   5000, done_cb, &big[i], &err) == 0);
@@ -494,13 +499,13 @@ TEST(a_held_descriptor_is_closed_when_its_call_times_out)
 	struct outcome big[8] = { 0 }, snap = { 0 };
 	struct jsonrpc_error err = { 0 };
 	int file = memfd_create("snap", MFD_CLOEXEC), sock, i;
-	char *filler = malloc(100001);
+	char *filler = malloc(FILLER + 1);
 	json_t *params;
 
 	setup();
 	REQUIRE(file >= 0 && filler);
-	memset(filler, 'x', 100000);
-	filler[100000] = '\0';
+	memset(filler, 'x', FILLER);
+	filler[FILLER] = '\0';
 	params = json_pack("{s:s}", "filler", filler);
 	for (i = 0; i < 8; i++)
 		REQUIRE(monitor_call_async(&d, &vm, "monitor.info", params,
