@@ -88,6 +88,15 @@ int config_monitor_timeout_ms(const struct skiffd_config *cfg)
 	return (int)(cfg->monitor_timeout * 1000 + 0.5);
 }
 
+int config_snapshot_timeout_ms(const struct skiffd_config *cfg,
+			       uint64_t mem_mib)
+{
+	uint64_t ms = config_monitor_timeout_ms(cfg) +
+		      (mem_mib + 31) / 32 * 1000;
+
+	return ms < SNAPSHOT_TIMEOUT_MIN_MS ? SNAPSHOT_TIMEOUT_MIN_MS : (int)ms;
+}
+
 static int set_double(double *dst, const char *key, const char *val)
 {
 	char *end;

@@ -1,6 +1,12 @@
 # SPDX-License-Identifier: ISC
 #
 # daemon/: skiffd and skiffctl.
+#
+# skiffd reads snapshot files with the migration codec (migration/),
+# whose fragment is included after this one: the prerequisites that name
+# its files are expanded a second time, when make has read every fragment.
+
+.SECONDEXPANSION:
 
 DAEMON_SRCS  := $(wildcard $(TOP)/daemon/*.c)
 DAEMON_HDRS  := $(wildcard $(TOP)/daemon/*.h) $(API_HDRS)
@@ -16,14 +22,15 @@ SKIFFCTL_OBJS := $(patsubst $(TOP)/daemon/skiffctl/%.c,$(OBJ)/skiffctl/%.o,$(SKI
 
 ALL_TARGETS += $(BIN)/skiffd $(BIN)/skiffctl
 
-$(OBJ)/daemon/%.o: $(TOP)/daemon/%.c $(DAEMON_HDRS)
+$(OBJ)/daemon/%.o: $(TOP)/daemon/%.c $(DAEMON_HDRS) $$(MIGRATION_HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(HOST_CFLAGS) $(API_CPPFLAGS) -I$(TOP)/daemon -c -o $@ $<
+	$(CC) $(HOST_CFLAGS) $(API_CPPFLAGS) $(MIGRATION_CPPFLAGS) \
+		-I$(TOP)/daemon -c -o $@ $<
 
-$(BIN)/skiffd: $(DAEMON_OBJS) $(API_LIB)
+$(BIN)/skiffd: $(DAEMON_OBJS) $(API_LIB) $$(MIGRATION_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(HOST_LDFLAGS) -o $@ $(DAEMON_OBJS) $(API_LIB) $(DAEMON_LIBS) \
-		$(API_LDLIBS)
+	$(CC) $(HOST_LDFLAGS) -o $@ $(DAEMON_OBJS) $(API_LIB) $(MIGRATION_LIB) \
+		$(DAEMON_LIBS) $(API_LDLIBS) $(MIGRATION_LDLIBS)
 
 $(OBJ)/skiffctl/%.o: $(TOP)/daemon/skiffctl/%.c $(SKIFFCTL_HDRS)
 	@mkdir -p $(dir $@)

@@ -17,6 +17,8 @@ static const char *const p_create[] = {
 static const char *const p_stop[] = { "name", "timeout", NULL };
 static const char *const p_console[] = { "name", "offset", "max_bytes", NULL };
 static const char *const p_subscribe[] = { "names", "console", NULL };
+static const char *const p_snapshot[] = { "name", "path", NULL };
+static const char *const p_restore[] = { "path", "name", NULL };
 
 static const struct rpc_method methods[] = {
 	{ "daemon.info", method_daemon_info, p_none },
@@ -28,7 +30,9 @@ static const struct rpc_method methods[] = {
 	{ "vm.kill", method_vm_kill, p_name },
 	{ "vm.list", method_vm_list, p_none },
 	{ "vm.pause", method_vm_pause, p_name },
+	{ "vm.restore", method_vm_restore, p_restore },
 	{ "vm.resume", method_vm_resume, p_name },
+	{ "vm.snapshot", method_vm_snapshot, p_snapshot },
 	{ "vm.start", method_vm_start, p_name },
 	{ "vm.stop", method_vm_stop, p_stop },
 };

@@ -26,9 +26,8 @@ static struct vm *vm_param(struct rpc_call *c, json_t *p,
 	return vm_lookup(c->d, name, err);
 }
 
-/* The VM named in @p, if the caller may act on it (peer_may_manage). */
-static struct vm *vm_param_managed(struct rpc_call *c, json_t *p,
-				   struct jsonrpc_error *err)
+struct vm *vm_param_managed(struct rpc_call *c, json_t *p,
+			    struct jsonrpc_error *err)
 {
 	struct vm *vm = vm_param(c, p, err);
 
@@ -47,7 +46,7 @@ static struct vm *vm_param_managed(struct rpc_call *c, json_t *p,
  * will use, with its own credentials, so that the answer comes now and
  * names the file (vm.start checks again).
  */
-static int check_files(struct vm_def *def, const struct peer_cred *peer,
+int vm_def_check_files(const struct vm_def *def, const struct peer_cred *peer,
 		       struct jsonrpc_error *err)
 {
 	int i, fd;
@@ -100,7 +99,7 @@ json_t *method_vm_create(struct rpc_call *c, json_t *p,
 		goto err;
 	}
 	if (vm_device_check(&d->cfg, &def, err) ||
-	    check_files(&def, c->peer, err))
+	    vm_def_check_files(&def, c->peer, err))
 		goto err;
 	def.owner = *c->peer;
 	def.created_at = now_realtime();

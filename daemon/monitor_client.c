@@ -22,8 +22,21 @@
  *
  * Callbacks may start new calls; a call on a connection being torn down
  * opens a new one.
+ *
+ * A call may carry one file descriptor (monitor_call_async_fd: the file
+ * monitor.snapshot writes), attached by SCM_RIGHTS to a byte of its
+ * request line. The bufferevent cannot attach one, so such a line is sent
+ * with sendmsg() by this file, and only when nothing is queued before it
+ * in the bufferevent's output: sent straight away then, else held, with
+ * every line that comes after it, until that output has drained (the
+ * bufferevent's write callback) or the socket takes more (wev). Lines
+ * thus leave in the order they were made, and the descriptor arrives
+ * with its own line, never with a byte of another. What sendmsg() does
+ * not take of the line (after its first byte, which carried the
+ * descriptor) goes through the bufferevent like any line.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -48,10 +61,21 @@ struct monitor_req {
 	void *arg;
 };
 
+/* A line not yet handed to the bufferevent (see the top of the file). */
+struct held_line {
+	struct held_line *next;
+	int fd;				/* to attach, or -1 */
+	size_t len;
+	char data[];
+};
+
 struct monitor_conn {
 	struct vm *vm;
 	struct bufferevent *bev;
 	struct monitor_req *reqs;	/* outstanding, oldest first */
+	struct held_line *held;		/* an fd's line, and lines after it */
+	struct held_line **held_tail;
+	struct event *wev;		/* the socket can take a held line */
 	json_int_t next_id;
 	unsigned int in_read;		/* read callback running */
 	bool dead;			/* free at the end of the read callback */
@@ -97,8 +121,24 @@ static void req_fail(struct vm *vm, struct monitor_req *r, int code,
 	jsonrpc_error_clear(&err);
 }
 
+static void held_free(struct monitor_conn *m)
+{
+	struct held_line *h;
+
+	while ((h = m->held)) {
+		m->held = h->next;
+		if (h->fd >= 0)
+			close(h->fd);
+		free(h);
+	}
+	m->held_tail = &m->held;
+}
+
 static void conn_free(struct monitor_conn *m)
 {
+	held_free(m);
+	if (m->wev)
+		event_free(m->wev);
 	bufferevent_free(m->bev);
 	free(m);
 }
@@ -115,6 +155,9 @@ static void conn_reset(struct monitor_conn *m, const char *why)
 	if (vm->mon == m)
 		vm->mon = NULL;
 	bufferevent_disable(m->bev, EV_READ | EV_WRITE);
+	if (m->wev)
+		event_del(m->wev);
+	held_free(m);
 	while ((r = m->reqs)) {
 		m->reqs = r->next;
 		r->next = NULL;
@@ -211,6 +254,128 @@ static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
 	conn_reset(m, why);
 }
 
+/* @line with @fd attached by SCM_RIGHTS; what sendmsg() returns. */
+static ssize_t send_fd(struct monitor_conn *m, const char *line, size_t len,
+		       int fd)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { .iov_base = (void *)line, .iov_len = len };
+	struct msghdr msg = {
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = u.buf,
+		.msg_controllen = sizeof(u.buf),
+	};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+
+	memset(&u, 0, sizeof(u));
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	return sendmsg(bufferevent_getfd(m->bev), &msg,
+		       MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+static bool would_block(int e)
+{
+	return e == EAGAIN || e == EWOULDBLOCK || e == EINTR;
+}
+
+/* Keep a line (and a copy of its @fd) until the lines before it are out. */
+static int held_push(struct monitor_conn *m, const char *line, size_t len,
+		     int fd)
+{
+	struct held_line *h = malloc(sizeof(*h) + len);
+
+	if (!h)
+		return -1;
+	h->fd = fd >= 0 ? fcntl(fd, F_DUPFD_CLOEXEC, 0) : -1;
+	if (fd >= 0 && h->fd < 0) {
+		free(h);
+		return -1;
+	}
+	h->next = NULL;
+	h->len = len;
+	memcpy(h->data, line, len);
+	*m->held_tail = h;
+	m->held_tail = &h->next;
+	return 0;
+}
+
+/*
+ * Send the held line @h, which carries a descriptor, now that nothing is
+ * queued before it. 1: sent (the rest of it queued), 0: the socket is
+ * full (wev armed), -1: error.
+ */
+static int held_send(struct monitor_conn *m, struct held_line *h)
+{
+	ssize_t n = send_fd(m, h->data, h->len, h->fd);
+
+	if (n < 0 && would_block(errno))
+		return event_add(m->wev, NULL) ? -1 : 0;
+	if (n < 0)
+		return -1;
+	if ((size_t)n < h->len &&
+	    bufferevent_write(m->bev, h->data + n, h->len - n))
+		return -1;
+	return 1;
+}
+
+/*
+ * Hand the held lines over in order. A descriptor's line waits for the
+ * output to be empty: the write callback or wev brings us back.
+ */
+static void held_flush(struct monitor_conn *m)
+{
+	struct evbuffer *out = bufferevent_get_output(m->bev);
+	struct held_line *h;
+	char why[128];
+	int rc;
+
+	while ((h = m->held)) {
+		if (h->fd < 0) {
+			rc = bufferevent_write(m->bev, h->data, h->len);
+			rc = rc ? -1 : 1;
+		} else {
+			if (evbuffer_get_length(out))
+				return;
+			rc = held_send(m, h);
+		}
+		if (rc == 0)
+			return;
+		if (rc < 0) {
+			snprintf(why, sizeof(why), "control socket: %s",
+				 strerror(errno));
+			conn_reset(m, why);
+			return;
+		}
+		m->held = h->next;
+		if (!m->held)
+			m->held_tail = &m->held;
+		if (h->fd >= 0)
+			close(h->fd);
+		free(h);
+	}
+}
+
+/* The output has drained: a held line may go now. */
+static void conn_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct monitor_conn *m = arg;
+
+	if (m->held)
+		held_flush(m);
+}
+
+static void conn_wev_cb(evutil_socket_t fd, short what, void *arg)
+{
+	held_flush(arg);
+}
+
 int monitor_connect(struct skiffd *d, struct vm *vm)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -236,15 +401,20 @@ int monitor_connect(struct skiffd *d, struct vm *vm)
 	if (!m)
 		goto err_fd;
 	m->vm = vm;
+	m->held_tail = &m->held;
 	m->bev = bufferevent_socket_new(d->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (!m->bev)
 		goto err_m;
-	bufferevent_setcb(m->bev, conn_read_cb, NULL, conn_event_cb, m);
-	if (bufferevent_enable(m->bev, EV_READ | EV_WRITE))
+	m->wev = event_new(d->base, fd, EV_WRITE, conn_wev_cb, m);
+	bufferevent_setcb(m->bev, conn_read_cb, conn_write_cb, conn_event_cb,
+			  m);
+	if (!m->wev || bufferevent_enable(m->bev, EV_READ | EV_WRITE))
 		goto err_bev;
 	vm->mon = m;
 	return 0;
 err_bev:
+	if (m->wev)
+		event_free(m->wev);
 	bufferevent_free(m->bev);
 	free(m);
 	return -1;
@@ -280,29 +450,42 @@ static void req_timeout_cb(evutil_socket_t fd, short what, void *arg)
 /*
  * Straight to the socket when nothing is queued before it (waiting for
  * the loop's next turn would add latency); the rest, if the socket does
- * not take it all, goes out through the bufferevent.
+ * not take it all, goes out through the bufferevent. A line with @fd
+ * (>= 0) goes straight out or is held (see the top of the file), and so
+ * is every line behind a held one.
  */
-static int conn_send(struct monitor_conn *m, const char *line, size_t len)
+static int conn_send(struct monitor_conn *m, const char *line, size_t len,
+		     int fd)
 {
 	struct evbuffer *out = bufferevent_get_output(m->bev);
+	bool queued = evbuffer_get_length(out) > 0;
 	ssize_t n = 0;
 
-	if (!evbuffer_get_length(out)) {
-		n = send(bufferevent_getfd(m->bev), line, len,
-			 MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (n < 0 && errno != EAGAIN && errno != EINTR)
+	if (m->held || (fd >= 0 && queued))
+		return held_push(m, line, len, fd);
+	if (!queued) {
+		if (fd >= 0)
+			n = send_fd(m, line, len, fd);
+		else
+			n = send(bufferevent_getfd(m->bev), line, len,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0 && !would_block(errno))
 			return -1;
 		if (n < 0)
 			n = 0;
 	}
+	/* The socket is full: the descriptor waits with its line. */
+	if (fd >= 0 && n == 0)
+		return held_push(m, line, len, fd) || event_add(m->wev, NULL) ?
+		       -1 : 0;
 	if ((size_t)n == len)
 		return 0;
 	return bufferevent_write(m->bev, line + n, len - n);
 }
 
-int monitor_call_async(struct skiffd *d, struct vm *vm, const char *method,
-		       json_t *params, int timeout_ms, monitor_done_fn cb,
-		       void *arg, struct jsonrpc_error *err)
+static int call_async(struct skiffd *d, struct vm *vm, const char *method,
+		      json_t *params, int timeout_ms, monitor_done_fn cb,
+		      void *arg, int fd, struct jsonrpc_error *err)
 {
 	struct timeval tv = { .tv_sec = timeout_ms / 1000,
 			      .tv_usec = (timeout_ms % 1000) * 1000 };
@@ -330,7 +513,7 @@ int monitor_call_async(struct skiffd *d, struct vm *vm, const char *method,
 	line = jsonrpc_request_line(id, method, json_incref(params), &len);
 	json_decref(id);
 	if (!r->timer || !line || evtimer_add(r->timer, &tv) ||
-	    conn_send(m, line, len))
+	    conn_send(m, line, len, fd))
 		goto err_r;
 	free(line);
 	for (pp = &m->reqs; *pp; pp = &(*pp)->next)
@@ -348,6 +531,21 @@ sys_err:
 	return jsonrpc_error_set(err, SKIFF_ERR_SYSTEM,
 				 "vm %s: %s: monitor control socket: %s",
 				 vm->def.name, method, strerror(errno));
+}
+
+int monitor_call_async(struct skiffd *d, struct vm *vm, const char *method,
+		       json_t *params, int timeout_ms, monitor_done_fn cb,
+		       void *arg, struct jsonrpc_error *err)
+{
+	return call_async(d, vm, method, params, timeout_ms, cb, arg, -1, err);
+}
+
+int monitor_call_async_fd(struct skiffd *d, struct vm *vm, const char *method,
+			  json_t *params, int fd, int timeout_ms,
+			  monitor_done_fn cb, void *arg,
+			  struct jsonrpc_error *err)
+{
+	return call_async(d, vm, method, params, timeout_ms, cb, arg, fd, err);
 }
 
 /* --- monitor.info: counters, and the monitor's word on the state ------- */

@@ -8,6 +8,8 @@
  *      owner (peer_open), so the monitor, which runs as root, gets only
  *      files its owner could open; they reach the monitor as inherited
  *      descriptors (--block:NAME=@N; the kernel as /proc/self/fd/3).
+ *      A restore's snapshot file, opened by vm.restore as the client,
+ *      comes after them (--incoming=@N), read from its start.
  *   3. posix_spawn; the child starts its own session (a signal to
  *      skiffd's process group never reaches a guest), points stdin at
  *      /dev/null, stdout at the console log (O_APPEND), stderr at
@@ -28,12 +30,13 @@
 #include "skiffd.h"
 
 #define SPAWN_FD_BASE	3
-#define SPAWN_MAX_FDS	(1 + VM_DEV_MAX)
+#define SPAWN_MAX_FDS	(2 + VM_DEV_MAX)	/* kernel, disks, snapshot */
 #define SPAWN_ARGV_MAX	(16 + 3 * VM_DEV_MAX + VM_ARGS_MAX)
 
 struct spawn_ctx {
-	int fds[SPAWN_MAX_FDS];		/* kernel, then disks */
+	int fds[SPAWN_MAX_FDS];		/* kernel, disks, a snapshot */
 	int nfds;
+	int incoming;			/* its index in fds, or -1 */
 	int console_fd;
 	int log_fd;
 	char *argv[SPAWN_ARGV_MAX];
@@ -142,6 +145,28 @@ static int open_files(struct skiffd *d, struct vm *vm, struct spawn_ctx *s,
 	return 0;
 }
 
+/* The snapshot to restore from: a copy of @fd at its start. */
+static int add_incoming(struct vm *vm, struct spawn_ctx *s, int fd,
+			struct jsonrpc_error *err)
+{
+	int high;
+
+	if (fd < 0)
+		return 0;
+	high = fcntl(fd, F_DUPFD_CLOEXEC, 64);
+	if (high < 0 || lseek(high, 0, SEEK_SET) < 0) {
+		jsonrpc_error_set(err, SKIFF_ERR_SYSTEM,
+				  "vm %s: the snapshot file: %s", vm->def.name,
+				  strerror(errno));
+		if (high >= 0)
+			close(high);
+		return -1;
+	}
+	s->incoming = s->nfds;
+	s->fds[s->nfds++] = high;
+	return 0;
+}
+
 static int build_argv(struct skiffd *d, struct vm *vm, struct spawn_ctx *s)
 {
 	int i, rc = 0;
@@ -162,6 +187,8 @@ static int build_argv(struct skiffd *d, struct vm *vm, struct spawn_ctx *s)
 			rc |= add_arg(s, "--net-mac:%s=%s",
 				      vm->def.net[i].name, vm->def.net[i].mac);
 	}
+	if (s->incoming >= 0)
+		rc |= add_arg(s, "--incoming=@%d", SPAWN_FD_BASE + s->incoming);
 	rc |= add_arg(s, "--");
 	rc |= add_arg(s, "/proc/self/fd/%d", SPAWN_FD_BASE);
 	for (i = 0; i < vm->def.argc; i++)
@@ -206,13 +233,15 @@ static int spawn(struct spawn_ctx *s, pid_t *pid)
 	return rc;
 }
 
-int monitor_spawn(struct skiffd *d, struct vm *vm, struct jsonrpc_error *err)
+int monitor_spawn(struct skiffd *d, struct vm *vm, int incoming_fd,
+		  struct jsonrpc_error *err)
 {
-	struct spawn_ctx s = { .console_fd = -1, .log_fd = -1 };
+	struct spawn_ctx s = { .console_fd = -1, .log_fd = -1, .incoming = -1 };
 	pid_t pid;
 	int rc = -1, e;
 
-	if (prepare_paths(d, vm, &s, err) || open_files(d, vm, &s, err))
+	if (prepare_paths(d, vm, &s, err) || open_files(d, vm, &s, err) ||
+	    add_incoming(vm, &s, incoming_fd, err))
 		goto out;
 	if (build_argv(d, vm, &s)) {
 		jsonrpc_error_set(err, SKIFF_ERR_SYSTEM,

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * Who is on the other end of the API socket, and opening files with the
- * peer's credentials so that the daemon never opens a file for a client
- * that the client could not open itself (no confused deputy).
+ * Who is on the other end of the API socket, and opening (creating,
+ * unlinking) files with the peer's credentials so that the daemon never
+ * touches a file for a client that the client could not touch itself (no
+ * confused deputy).
  *
  * The daemon is single-threaded: switching the file-system uid/gid and
  * the supplementary groups with raw system calls affects only this
@@ -92,9 +93,23 @@ static int set_groups(size_t n, const gid_t *groups)
 	return syscall(SYS_setgroups, n, groups);
 }
 
-/* Open as the peer; the caller restores the credentials. */
-static int open_switched(const struct peer_cred *pc, const char *path,
-			 int flags)
+/* What to do as the peer: open (or create) or unlink @path. */
+struct peer_op {
+	const char *path;
+	int flags;
+	mode_t mode;
+	bool unlink;
+};
+
+static int do_op(const struct peer_op *op)
+{
+	if (op->unlink)
+		return unlink(op->path);
+	return open(op->path, op->flags | O_CLOEXEC | O_NOCTTY, op->mode);
+}
+
+/* Act as the peer; the caller restores the credentials. */
+static int op_switched(const struct peer_cred *pc, const struct peer_op *op)
 {
 	if (set_groups(pc->ngroups, pc->groups) < 0)
 		return -1;
@@ -105,13 +120,13 @@ static int open_switched(const struct peer_cred *pc, const char *path,
 		errno = EPERM;
 		return -1;
 	}
-	return open(path, flags | O_CLOEXEC | O_NOCTTY);
+	return do_op(op);
 }
 
-int peer_open(const struct peer_cred *pc, const char *path, int flags)
+static int peer_do(const struct peer_cred *pc, const struct peer_op *op)
 {
 	gid_t saved[PEER_GROUPS_MAX * 2];
-	int nsaved, fd, saved_errno;
+	int nsaved, rc, saved_errno;
 	uid_t euid = geteuid();
 	gid_t egid = getegid();
 
@@ -121,12 +136,12 @@ int peer_open(const struct peer_cred *pc, const char *path, int flags)
 			errno = EACCES;
 			return -1;
 		}
-		return open(path, flags | O_CLOEXEC | O_NOCTTY);
+		return do_op(op);
 	}
 	nsaved = getgroups(PEER_GROUPS_MAX * 2, saved);
 	if (nsaved < 0)
 		return -1;
-	fd = open_switched(pc, path, flags);
+	rc = op_switched(pc, op);
 	saved_errno = errno;
 	setfsuid(euid);
 	setfsgid(egid);
@@ -136,7 +151,30 @@ int peer_open(const struct peer_cred *pc, const char *path, int flags)
 		abort();
 	}
 	errno = saved_errno;
-	return fd;
+	return rc;
+}
+
+int peer_open(const struct peer_cred *pc, const char *path, int flags)
+{
+	struct peer_op op = { .path = path, .flags = flags };
+
+	return peer_do(pc, &op);
+}
+
+int peer_create(const struct peer_cred *pc, const char *path, int flags,
+		mode_t mode)
+{
+	struct peer_op op = { .path = path, .flags = flags | O_CREAT,
+			      .mode = mode };
+
+	return peer_do(pc, &op);
+}
+
+int peer_unlink(const struct peer_cred *pc, const char *path)
+{
+	struct peer_op op = { .path = path, .unlink = true };
+
+	return peer_do(pc, &op);
 }
 
 json_t *peer_cred_json(const struct peer_cred *pc)

@@ -73,6 +73,14 @@ struct skiffd_config {
 int config_load(struct skiffd_config *cfg, int argc, char **argv);
 /* The wait for monitor calls that change a guest (monitor_timeout). */
 int config_monitor_timeout_ms(const struct skiffd_config *cfg);
+/*
+ * The wait for a monitor.snapshot of @mem_mib of guest memory, and for a
+ * restore's control socket beyond start_timeout: monitor_timeout plus a
+ * second per 32 MiB, at least SNAPSHOT_TIMEOUT_MIN_MS.
+ */
+#define SNAPSHOT_TIMEOUT_MIN_MS	30000
+int config_snapshot_timeout_ms(const struct skiffd_config *cfg,
+			       uint64_t mem_mib);
 
 /* --- log.c ---------------------------------------------------------------- */
 void log_init(bool to_syslog, bool verbose);
@@ -81,7 +89,7 @@ void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* --- peer_auth.c: who is on the other end, and opening files as them ---- */
+/* --- peer_auth.c: who is on the other end, and files opened as them ---- */
 struct peer_cred {
 	pid_t pid;
 	uid_t uid;
@@ -100,6 +108,11 @@ bool peer_allowed(const struct peer_cred *pc, gid_t socket_gid);
  * what the peer could open itself. Returns the fd or -1 with errno.
  */
 int peer_open(const struct peer_cred *pc, const char *path, int flags);
+/* The same with O_CREAT and @mode: the file belongs to the peer. */
+int peer_create(const struct peer_cred *pc, const char *path, int flags,
+		mode_t mode);
+/* unlink(@path) with the peer's file-system credentials; 0 or -1. */
+int peer_unlink(const struct peer_cred *pc, const char *path);
 json_t *peer_cred_json(const struct peer_cred *pc);
 /*
  * peer_may_manage - may @pc act on a VM owned by @owner (start, stop,
@@ -130,6 +143,7 @@ enum vm_op {
 	VM_OP_RESUME,
 	VM_OP_DELETE,
 	VM_OP_CONSOLE,
+	VM_OP_SNAPSHOT,
 };
 
 const char *vm_state_name(enum vm_state s);
@@ -216,6 +230,17 @@ struct refresh_waiter;
  * is going away (skiffd shuts down): report and end, touch nothing.
  */
 struct vm;
+
+/*
+ * A VM's observer (vm.restore's, until the restore is over): called at
+ * the end of every state change with the previous state, and once from
+ * vm_remove() with @removed set, when the VM is about to be freed (then
+ * no longer observed). It must not remove the VM: its caller goes on
+ * using it.
+ */
+typedef void (*vm_observer_fn)(struct vm *vm, enum vm_state prev,
+			       bool removed, void *arg);
+
 struct vm_job {
 	struct vm_job *next;
 	void (*run)(struct vm_job *job, struct vm *vm, bool cancelled);
@@ -261,6 +286,8 @@ struct vm {
 	struct vm_job rotate_job;	/* console_log.c */
 	bool rotating;
 	uint64_t run_console_offset;	/* log offset at the last start */
+	vm_observer_fn observer;	/* see vm_observe() */
+	void *observer_arg;
 };
 
 struct skiffd;
@@ -272,8 +299,10 @@ struct vm *vm_lookup(struct skiffd *d, const char *name,
 struct vm *vm_add(struct skiffd *d, struct vm_def *def);
 void vm_remove(struct skiffd *d, struct vm *vm);
 unsigned int vm_count(struct skiffd *d);
-/* Change state, persist it, and tell subscribers. */
+/* Change state, persist it, and tell subscribers and the observer. */
 void vm_set_state(struct skiffd *d, struct vm *vm, enum vm_state s);
+/* Set (or with NULL, clear) the VM's one observer. */
+void vm_observe(struct vm *vm, vm_observer_fn fn, void *arg);
 json_t *vm_summary_json(struct vm *vm);
 json_t *vm_info_json(struct skiffd *d, struct vm *vm);
 
@@ -308,8 +337,28 @@ json_t *console_read(struct skiffd *d, struct vm *vm, uint64_t offset,
 void console_pump(struct skiffd *d, struct vm *vm);
 int console_watch_init(struct skiffd *d);
 
+/* --- snapshot_read.c: the definition at the head of a snapshot file ---- */
+/*
+ * How far into a file vm.restore looks for the definition. The codec
+ * hands a section over once its record (up to 1088 KiB) is complete, and
+ * a monitor's first record holds the config, the definition and the
+ * first megabyte of memory: skiffd reads about that much.
+ */
+#define SNAPSHOT_DEF_SEARCH_MAX	(4u << 20)
+/*
+ * snapshot_read_definition - read the snapshot file @fd (a plaintext
+ * migration stream) from its current offset until its definition
+ * section, and no further, and parse the definition as JSON. Returns the
+ * object (not validated: that is vm_def_from_params()'s), or NULL with
+ * @why ("not a skiff snapshot: ...", "truncated, or not a snapshot:
+ * ...", "its definition is not JSON: ...").
+ */
+json_t *snapshot_read_definition(int fd, char *why, size_t len);
+
 /* --- monitor_spawn.c -------------------------------------------------------- */
-int monitor_spawn(struct skiffd *d, struct vm *vm, struct jsonrpc_error *err);
+/* @incoming_fd: a snapshot to restore (--incoming), or -1 to boot. */
+int monitor_spawn(struct skiffd *d, struct vm *vm, int incoming_fd,
+		  struct jsonrpc_error *err);
 
 /* --- monitor_client.c: the monitor's control socket, asynchronous ------ */
 /*
@@ -331,6 +380,15 @@ typedef void (*monitor_done_fn)(struct vm *vm, json_t *result,
 int monitor_call_async(struct skiffd *d, struct vm *vm, const char *method,
 		       json_t *params, int timeout_ms, monitor_done_fn cb,
 		       void *arg, struct jsonrpc_error *err);
+/*
+ * monitor_call_async_fd - the same, with @fd (borrowed: the call keeps
+ * its own copy until the line is out) attached to the request line by
+ * SCM_RIGHTS. The line leaves in order with the calls around it.
+ */
+int monitor_call_async_fd(struct skiffd *d, struct vm *vm, const char *method,
+			  json_t *params, int fd, int timeout_ms,
+			  monitor_done_fn cb, void *arg,
+			  struct jsonrpc_error *err);
 /* Fail every outstanding call ("the monitor connection was closed"). */
 void monitor_disconnect(struct vm *vm);
 /* The same, with @why as the reason the calls fail. */
@@ -441,7 +499,26 @@ const struct rpc_method *rpc_method_find(const char *name);
 const struct rpc_method *rpc_methods(size_t *count);
 json_t *rpc_methods_json(void);
 
-/* methods_daemon.c, methods_vm.c, methods_events.c */
+/* methods_vm.c's helpers, shared with methods_snapshot.c */
+/* The VM named by @p's "name", if the caller may act on it. */
+struct vm *vm_param_managed(struct rpc_call *c, json_t *p,
+			    struct jsonrpc_error *err);
+/*
+ * vm_def_check_files - may @peer open every file @def names (the kernel
+ * read-only, the disks read-write) and attach its taps (root only)?
+ * Returns 0, or -1 with SKIFF_ERR_ACCESS naming the file.
+ */
+int vm_def_check_files(const struct vm_def *def, const struct peer_cred *peer,
+		       struct jsonrpc_error *err);
+
+/*
+ * snapshot_path_param - @p's "path": an absolute path of at most
+ * VM_PATH_MAX bytes without control characters (vm.snapshot, vm.restore).
+ */
+int snapshot_path_param(json_t *p, const char **path,
+			struct jsonrpc_error *err);
+
+/* methods_daemon.c, methods_vm.c, methods_snapshot.c, methods_restore.c */
 json_t *method_daemon_info(struct rpc_call *c, json_t *p,
 			   struct jsonrpc_error *err);
 json_t *method_vm_create(struct rpc_call *c, json_t *p,
@@ -464,11 +541,22 @@ json_t *method_vm_info(struct rpc_call *c, json_t *p,
 		       struct jsonrpc_error *err);
 json_t *method_vm_console(struct rpc_call *c, json_t *p,
 			  struct jsonrpc_error *err);
+json_t *method_vm_snapshot(struct rpc_call *c, json_t *p,
+			   struct jsonrpc_error *err);
+json_t *method_vm_restore(struct rpc_call *c, json_t *p,
+			  struct jsonrpc_error *err);
 json_t *method_events_subscribe(struct rpc_call *c, json_t *p,
 				struct jsonrpc_error *err);
 
 /* vm_start.c: open files as the owner, spawn, watch (vm.start, autostart) */
 int vm_start(struct skiffd *d, struct vm *vm, struct jsonrpc_error *err);
+/*
+ * vm_start_incoming - the same, but the monitor restores the snapshot in
+ * @fd (borrowed) instead of booting, and has longer to get ready
+ * (config_snapshot_timeout_ms() on top of start_timeout).
+ */
+int vm_start_incoming(struct skiffd *d, struct vm *vm, int fd,
+		      struct jsonrpc_error *err);
 void vm_autostart_all(struct skiffd *d);
 
 /* --- sd_integration.c -------------------------------------------------------- */

@@ -67,6 +67,12 @@ void vm_remove(struct skiffd *d, struct vm *vm)
 			break;
 		}
 	}
+	if (vm->observer) {
+		vm_observer_fn fn = vm->observer;
+
+		vm->observer = NULL;
+		fn(vm, vm->state, true, vm->observer_arg);
+	}
 	/* Outstanding monitor calls end now; queued ops are cancelled. */
 	vm->removing = true;
 	monitor_unwatch(vm);
@@ -94,6 +100,14 @@ void vm_set_state(struct skiffd *d, struct vm *vm, enum vm_state s)
 	log_info("vm %s: %s -> %s", vm->def.name, vm_state_name(prev),
 		 vm_state_name(s));
 	events_state(d, vm, prev);
+	if (vm->observer)
+		vm->observer(vm, prev, false, vm->observer_arg);
+}
+
+void vm_observe(struct vm *vm, vm_observer_fn fn, void *arg)
+{
+	vm->observer = fn;
+	vm->observer_arg = arg;
 }
 
 json_t *vm_summary_json(struct vm *vm)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * Starting a VM (vm.start and autostart): attach its console log, spawn
- * its monitor, watch it, and wait for its control socket.
+ * Starting a VM (vm.start, autostart, and vm.restore's restore from a
+ * snapshot): attach its console log, spawn its monitor, watch it, and
+ * wait for its control socket.
  */
 #include <errno.h>
 #include <signal.h>
@@ -10,7 +11,8 @@
 
 #include "skiffd.h"
 
-int vm_start(struct skiffd *d, struct vm *vm, struct jsonrpc_error *err)
+static int launch(struct skiffd *d, struct vm *vm, int incoming_fd,
+		  struct jsonrpc_error *err)
 {
 	/* The operator may have taken the device out of the list since. */
 	if (vm_device_check(&d->cfg, &vm->def, err))
@@ -26,7 +28,7 @@ int vm_start(struct skiffd *d, struct vm *vm, struct jsonrpc_error *err)
 	vm->run_console_offset = console_end(d, vm);
 	vm->stop_requested = vm->kill_requested = false;
 	vm->adopted = false;
-	if (monitor_spawn(d, vm, err))
+	if (monitor_spawn(d, vm, incoming_fd, err))
 		goto err;
 	if (monitor_watch(d, vm)) {
 		jsonrpc_error_set(err, SKIFF_ERR_SYSTEM,
@@ -44,6 +46,23 @@ err:
 	console_detach(d, vm);
 	vm->console.sent = 0;
 	return -1;
+}
+
+int vm_start(struct skiffd *d, struct vm *vm, struct jsonrpc_error *err)
+{
+	return launch(d, vm, -1, err);
+}
+
+/* Reading a snapshot takes time: more than a boot's start_timeout. */
+int vm_start_incoming(struct skiffd *d, struct vm *vm, int fd,
+		      struct jsonrpc_error *err)
+{
+	if (launch(d, vm, fd, err))
+		return -1;
+	vm->ready_deadline += config_snapshot_timeout_ms(&d->cfg,
+							 vm->def.mem_mib) /
+			      1000.0;
+	return 0;
 }
 
 void vm_autostart_all(struct skiffd *d)

@@ -42,6 +42,8 @@ static const struct {
 	[VM_OP_DELETE] = { "delete", S(VM_DEFINED) | S(VM_STOPPED) | S(VM_CRASHED),
 			   "defined, stopped or crashed" },
 	[VM_OP_CONSOLE] = { "read the console of", ~0u, "any" },
+	[VM_OP_SNAPSHOT] = { "snapshot", S(VM_RUNNING) | S(VM_PAUSED),
+			     "running or paused" },
 };
 
 const char *vm_state_name(enum vm_state s)

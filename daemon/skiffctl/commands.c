@@ -580,6 +580,82 @@ int cmd_events(struct ctl *c, int argc, char **argv)
 	return CTL_OK;
 }
 
+/*
+ * @arg as an absolute path, from the caller's directory: skiffd runs
+ * elsewhere. Not resolved: a snapshot's file does not exist yet.
+ */
+static int absolute_path(const char *arg, char *out, size_t len)
+{
+	char cwd[PATH_MAX];
+
+	if (arg[0] == '/')
+		return snprintf(out, len, "%s", arg) < (int)len ? 0 : -1;
+	if (!getcwd(cwd, sizeof(cwd)))
+		return -1;
+	return snprintf(out, len, "%s/%s", strcmp(cwd, "/") ? cwd : "", arg) <
+	       (int)len ? 0 : -1;
+}
+
+int cmd_snapshot(struct ctl *c, int argc, char **argv)
+{
+	char path[PATH_MAX];
+	json_t *r;
+
+	if (argc != 3)
+		return usage_error("%s", "usage: skiffctl snapshot NAME FILE");
+	if (absolute_path(argv[2], path, sizeof(path)))
+		return usage_error("%s: cannot make it an absolute path",
+				   argv[2]);
+	r = ctl_call(c, "vm.snapshot", json_pack("{s:s,s:s}", "name", argv[1],
+						 "path", path));
+	if (!r)
+		return ctl_exit_code(c);
+	if (c->json)
+		out_json(r);
+	else
+		out_snapshot(r);
+	json_decref(r);
+	return CTL_OK;
+}
+
+static const struct option restore_opts[] = {
+	{ "name", required_argument, NULL, OPT_NAME },
+	{ NULL, 0, NULL, 0 },
+};
+
+int cmd_restore(struct ctl *c, int argc, char **argv)
+{
+	const char *name = NULL;
+	char path[PATH_MAX];
+	json_t *params, *r;
+	int o;
+
+	optind = 1;
+	while ((o = getopt_long(argc, argv, "", restore_opts, NULL)) != -1) {
+		if (o != OPT_NAME)
+			return CTL_USAGE;
+		name = optarg;
+	}
+	if (optind != argc - 1)
+		return usage_error("%s",
+			"usage: skiffctl restore FILE [--name NAME]");
+	if (absolute_path(argv[optind], path, sizeof(path)))
+		return usage_error("%s: cannot make it an absolute path",
+				   argv[optind]);
+	params = json_pack("{s:s}", "path", path);
+	if (name)
+		json_object_set_new(params, "name", json_string(name));
+	r = ctl_call(c, "vm.restore", params);
+	if (!r)
+		return ctl_exit_code(c);
+	if (c->json)
+		out_json(r);
+	else
+		out_restore(path, r);
+	json_decref(r);
+	return CTL_OK;
+}
+
 int cmd_version(struct ctl *c, int argc, char **argv)
 {
 	json_t *r = ctl_call(c, "daemon.info", NULL);

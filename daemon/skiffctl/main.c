@@ -21,6 +21,7 @@ static void usage(FILE *f)
 "  pause NAME                 resume NAME                  rm [-f] NAME\n"
 "  ls                         info NAME                    logs [-f] NAME\n"
 "  events [--console] [NAME...]                            version\n"
+"  snapshot NAME FILE         restore FILE [--name NEW]\n"
 "\n"
 "The socket is $SKIFF_SOCKET or /run/skiff/skiffd.sock. See skiffctl(1).\n");
 }
@@ -53,6 +54,10 @@ static int dispatch(struct ctl *c, int argc, char **argv)
 		return cmd_logs(c, argc, argv);
 	if (!strcmp(cmd, "events"))
 		return cmd_events(c, argc, argv);
+	if (!strcmp(cmd, "snapshot"))
+		return cmd_snapshot(c, argc, argv);
+	if (!strcmp(cmd, "restore"))
+		return cmd_restore(c, argc, argv);
 	if (!strcmp(cmd, "version"))
 		return cmd_version(c, argc, argv);
 	fprintf(stderr, "skiffctl: unknown command \"%s\" (see skiffctl --help)\n",

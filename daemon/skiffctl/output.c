@@ -196,3 +196,29 @@ void out_event(json_t *n)
 	}
 	fflush(stdout);
 }
+
+static const char *str(json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key)) ?: "?";
+}
+
+static long long num(json_t *o, const char *key)
+{
+	return json_integer_value(json_object_get(o, key));
+}
+
+/* "snapshot web1 -> /path: 5.4 MiB in 0.41 s (16384 pages, 15000 zero)" */
+void out_snapshot(json_t *r)
+{
+	printf("snapshot %s -> %s: %.1f MiB in %.2f s (%lld pages, %lld zero)\n",
+	       str(r, "name"), str(r, "path"), num(r, "bytes") / 1048576.0,
+	       json_number_value(json_object_get(r, "seconds")),
+	       num(r, "pages"), num(r, "zero_pages"));
+}
+
+/* "restore /path -> web2: running (pid 4242)" */
+void out_restore(const char *path, json_t *summary)
+{
+	printf("restore %s -> %s: %s (pid %lld)\n", path, str(summary, "name"),
+	       str(summary, "state"), num(summary, "pid"));
+}

@@ -66,6 +66,8 @@ const char *out_duration(double seconds, char *buf, size_t len);
 void out_info(json_t *info);
 void out_console(json_t *params);
 void out_event(json_t *notification);
+void out_snapshot(json_t *result);
+void out_restore(const char *path, json_t *summary);
 
 /* commands.c */
 int cmd_run(struct ctl *c, int argc, char **argv, bool start);
@@ -77,6 +79,8 @@ int cmd_ls(struct ctl *c, int argc, char **argv);
 int cmd_info(struct ctl *c, int argc, char **argv);
 int cmd_logs(struct ctl *c, int argc, char **argv);
 int cmd_events(struct ctl *c, int argc, char **argv);
+int cmd_snapshot(struct ctl *c, int argc, char **argv);
+int cmd_restore(struct ctl *c, int argc, char **argv);
 int cmd_version(struct ctl *c, int argc, char **argv);
 
 #endif

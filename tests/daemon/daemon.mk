@@ -21,17 +21,19 @@ $(RPC_PIPE): $(TOP)/tests/daemon/rpc_pipe.c
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_CFLAGS) $(HOST_LDFLAGS) -o $@ $<
 
-$(OBJ)/daemon-san/%.o: $(TOP)/daemon/%.c $(DAEMON_HDRS)
+$(OBJ)/daemon-san/%.o: $(TOP)/daemon/%.c $(DAEMON_HDRS) $(MIGRATION_HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(SAN_CFLAGS) $(API_CPPFLAGS) -I$(TOP)/daemon -c -o $@ $<
+	$(CC) $(SAN_CFLAGS) $(API_CPPFLAGS) $(MIGRATION_CPPFLAGS) \
+		-I$(TOP)/daemon -c -o $@ $<
 
 .SECONDARY: $(DAEMON_SAN_OBJS)
 
-$(BUILD)/tests/daemon/test_%: $(TOP)/tests/daemon/test_%.c $(DAEMON_SAN_OBJS) $(API_SAN_OBJS) $(TOP)/tests/lib/test_harness.h
+$(BUILD)/tests/daemon/test_%: $(TOP)/tests/daemon/test_%.c $(DAEMON_SAN_OBJS) $(API_SAN_OBJS) $(MIGRATION_SAN_OBJS) $(TOP)/tests/lib/test_harness.h
 	@mkdir -p $(dir $@)
-	$(CC) $(SAN_CFLAGS) $(API_CPPFLAGS) -I$(TOP)/daemon -I$(TOP)/tests/lib \
-		-DSKIFF_TOP='"$(TOP)"' -o $@ $< $(DAEMON_SAN_OBJS) \
-		$(API_SAN_OBJS) $(DAEMON_LIBS) $(API_LDLIBS) $(SAN_FLAGS)
+	$(CC) $(SAN_CFLAGS) $(API_CPPFLAGS) $(MIGRATION_CPPFLAGS) -I$(TOP)/daemon \
+		-I$(TOP)/tests/lib -DSKIFF_TOP='"$(TOP)"' -o $@ $< \
+		$(DAEMON_SAN_OBJS) $(API_SAN_OBJS) $(MIGRATION_SAN_OBJS) \
+		$(DAEMON_LIBS) $(API_LDLIBS) $(MIGRATION_LDLIBS) $(SAN_FLAGS)
 
 .PHONY: $(DAEMON_TEST_RUNS)
 $(DAEMON_TEST_RUNS): run-daemon-%: $(BUILD)/tests/daemon/%
@@ -50,11 +52,13 @@ DAEMON_SAN_BIN := $(BUILD)/san/daemon/skiffd
 
 $(OBJ)/daemon-san/main.o: $(TOP)/daemon/main.c $(DAEMON_HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(SAN_CFLAGS) $(API_CPPFLAGS) -I$(TOP)/daemon -c -o $@ $<
+	$(CC) $(SAN_CFLAGS) $(API_CPPFLAGS) $(MIGRATION_CPPFLAGS) \
+		-I$(TOP)/daemon -c -o $@ $<
 
-$(DAEMON_SAN_BIN): $(DAEMON_SAN_OBJS) $(OBJ)/daemon-san/main.o $(API_SAN_OBJS)
+$(DAEMON_SAN_BIN): $(DAEMON_SAN_OBJS) $(OBJ)/daemon-san/main.o $(API_SAN_OBJS) $(MIGRATION_SAN_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) -o $@ $^ $(DAEMON_LIBS) $(API_LDLIBS) $(SAN_FLAGS)
+	$(CC) -o $@ $^ $(DAEMON_LIBS) $(API_LDLIBS) $(MIGRATION_LDLIBS) \
+		$(SAN_FLAGS)
 
 .PHONY: check-daemon-san
 check-daemon-san: $(DAEMON_SAN_BIN) build-all
@@ -68,7 +72,8 @@ check-daemon-san: $(DAEMON_SAN_BIN) build-all
 		$(TOP)/tests/bats/daemon_restart.bats \
 		$(TOP)/tests/bats/daemon_access.bats \
 		$(TOP)/tests/bats/daemon_console.bats \
-		$(TOP)/tests/bats/daemon_device.bats
+		$(TOP)/tests/bats/daemon_device.bats \
+		$(TOP)/tests/bats/daemon_snapshot.bats
 	@if ls $(BUILD)/san/daemon/logs/* >/dev/null 2>&1; then \
 		cat $(BUILD)/san/daemon/logs/*; exit 1; fi
 	@echo "check-daemon-san: no sanitizer reports"

@@ -40,6 +40,11 @@ TEST(defaults)
 	CHECK(cfg.stop_timeout == 10);
 	CHECK(cfg.monitor_timeout == 2);
 	CHECK(config_monitor_timeout_ms(&cfg) == 2000);
+	/* 2 s and a second per 32 MiB begun, never under 30 s. */
+	CHECK(config_snapshot_timeout_ms(&cfg, 64) == 30000);
+	CHECK(config_snapshot_timeout_ms(&cfg, 1024) == 34000);
+	CHECK(config_snapshot_timeout_ms(&cfg, 1025) == 35000);
+	CHECK(config_snapshot_timeout_ms(&cfg, 4096) == 130000);
 	CHECK(!cfg.foreground);
 	CHECK(!strcmp(cfg.device, "/dev/kvm"));
 	CHECK(cfg.ndevices == 1 && !strcmp(cfg.devices[0], "/dev/kvm"));
@@ -101,6 +106,7 @@ TEST(file_then_flags)
 	CHECK(cfg.console_max_bytes == 8192);
 	CHECK(cfg.stop_timeout == 2.5);
 	CHECK(config_monitor_timeout_ms(&cfg) == 250);
+	CHECK(config_snapshot_timeout_ms(&cfg, 4096) == 128250);
 	CHECK(cfg.socket_mode == 0600);
 	CHECK(cfg.foreground);
 }

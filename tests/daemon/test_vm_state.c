@@ -32,6 +32,9 @@ TEST(legal_table)
 		{ VM_RUNNING, VM_OP_DELETE, false }, { VM_STOPPED, VM_OP_DELETE, true },
 		{ VM_DEFINED, VM_OP_DELETE, true }, { VM_CRASHED, VM_OP_DELETE, true },
 		{ VM_RUNNING, VM_OP_CONSOLE, true }, { VM_DEFINED, VM_OP_CONSOLE, true },
+		{ VM_RUNNING, VM_OP_SNAPSHOT, true }, { VM_PAUSED, VM_OP_SNAPSHOT, true },
+		{ VM_STARTING, VM_OP_SNAPSHOT, false }, { VM_STOPPED, VM_OP_SNAPSHOT, false },
+		{ VM_DEFINED, VM_OP_SNAPSHOT, false }, { VM_CRASHED, VM_OP_SNAPSHOT, false },
 	};
 	struct jsonrpc_error err = { 0 };
 	size_t i;
