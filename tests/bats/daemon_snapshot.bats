@@ -126,10 +126,10 @@ vm_names() {
 	assert_output "skiffctl: restore $(guest counter): not a skiff snapshot: migration stream: hello: not a skiff migration stream (bad magic)"
 
 	# Cut before its definition: skiffd sees it.
-	head -c 2000 "$snap" >"$BATS_TEST_TMPDIR/short.snap"
+	head -c 100 "$snap" >"$BATS_TEST_TMPDIR/short.snap"
 	run ctl restore "$BATS_TEST_TMPDIR/short.snap" --name r3
 	assert_equal "$status" 2
-	assert_output "skiffctl: restore $BATS_TEST_TMPDIR/short.snap: truncated, or not a snapshot: the file ends after 2000 bytes, before any definition"
+	assert_output "skiffctl: restore $BATS_TEST_TMPDIR/short.snap: truncated, or not a snapshot: the file ends after 100 bytes, before any definition"
 
 	# Cut in its memory: the monitor sees it, and the vm goes again.
 	head -c $(($(stat -c %s "$snap") / 2)) "$snap" >"$BATS_TEST_TMPDIR/half.snap"
