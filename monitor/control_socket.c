@@ -24,6 +24,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "jsonrpc.h"
 #include "line_reader.h"
 #include "monitor.h"
@@ -77,7 +79,7 @@ static json_t *hypercall_counts(const struct vm *vm)
 	return o;
 }
 
-static json_t *method_info(struct vm *vm)
+static json_t *info_fields(struct vm *vm)
 {
 	const struct vm_counters *c = &vm->counters;
 
@@ -95,6 +97,33 @@ static json_t *method_info(struct vm *vm)
 		"net_rx_bytes", (json_int_t)counter(&c->net_rx_bytes),
 		"net_tx_bytes", (json_int_t)counter(&c->net_tx_bytes),
 		"hypercalls", hypercall_counts(vm));
+}
+
+static json_t *migration_info(void)
+{
+	struct migrate_progress p;
+
+	if (!transfer_progress(&p))
+		return NULL;
+	return json_pack("{s:s, s:i, s:I, s:I, s:I, s:f, s:f, s:f}",
+		"phase", p.phase, "round", (int)p.round,
+		"pages_sent", (json_int_t)p.pages_sent,
+		"bytes_sent", (json_int_t)p.bytes_sent,
+		"dirty_pages", (json_int_t)p.dirty_pages,
+		"dirty_rate_mib_s", p.dirty_rate_mib_s,
+		"estimated_downtime_ms", p.estimated_downtime_ms,
+		"elapsed_s", p.elapsed_s);
+}
+
+static json_t *method_info(struct vm *vm)
+{
+	json_t *info = info_fields(vm), *mig = migration_info();
+
+	if (info && mig)
+		json_object_set_new(info, "migration", mig);
+	else
+		json_decref(mig);
+	return info;
 }
 
 /* Start a snapshot; NULL when the answer will come from the thread. */
@@ -136,6 +165,69 @@ static char *method_snapshot(struct control_client *c, size_t slot,
 	return NULL;
 }
 
+/* monitor.migrate's params; NULL when good, else why not. */
+static const char *migrate_params(json_t *params, struct migrate_params *p)
+{
+	json_t *token = json_object_get(params, "token");
+	json_t *v;
+	size_t len;
+
+	memset(p, 0, sizeof(*p));
+	p->downtime_ms = 5;
+	p->max_rounds = 30;
+	if (!json_is_string(token) || json_string_length(token) != 64 ||
+	    sodium_hex2bin(p->token, sizeof(p->token), json_string_value(token),
+			   64, NULL, &len, NULL) || len != sizeof(p->token))
+		return "token: 64 hex digits";
+	v = json_object_get(params, "downtime_ms");
+	if (v && (!json_is_number(v) || json_number_value(v) <= 0 ||
+		  json_number_value(v) > 60000))
+		return "downtime_ms: a number of milliseconds, above 0 and at most 60000";
+	if (v)
+		p->downtime_ms = json_number_value(v);
+	v = json_object_get(params, "bandwidth_mib_s");
+	if (v && (!json_is_number(v) || json_number_value(v) < 0))
+		return "bandwidth_mib_s: a number of MiB/s, 0 for no cap";
+	if (v)
+		p->bandwidth_mib_s = json_number_value(v);
+	v = json_object_get(params, "max_rounds");
+	if (v && (!json_is_integer(v) || json_integer_value(v) < 1 ||
+		  json_integer_value(v) > 1000))
+		return "max_rounds: an integer from 1 to 1000";
+	if (v)
+		p->max_rounds = json_integer_value(v);
+	return NULL;
+}
+
+/* Start a migration; NULL when the answer will come from the thread. */
+static char *method_migrate(struct control_client *c, size_t slot,
+			    const struct jsonrpc_request *req)
+{
+	struct migrate_params p;
+	const char *bad;
+	char msg[160];
+
+	if (c->passed_fd < 0)
+		return jsonrpc_error_line(req->id, JSONRPC_INVALID_PARAMS,
+			"monitor.migrate: no socket came with the request",
+			NULL, NULL);
+	bad = migrate_params(req->params, &p);
+	if (bad) {
+		snprintf(msg, sizeof(msg), "monitor.migrate: %s", bad);
+		return jsonrpc_error_line(req->id, JSONRPC_INVALID_PARAMS,
+					  msg, NULL, NULL);
+	}
+	if (ctl.pending.active || transfer_submit_migrate(c->passed_fd, &p))
+		return jsonrpc_error_line(req->id, SKIFF_ERR_ILLEGAL_STATE,
+			"a snapshot or migration is already running", NULL,
+			NULL);
+	sodium_memzero(&p, sizeof(p));
+	c->passed_fd = -1;		/* the transfer thread closes it */
+	ctl.pending = (struct pending_reply){ true, slot, c->gen,
+					      json_incref(req->id) };
+	return NULL;
+}
+
 static char *dispatch(struct vm *vm, struct control_client *c, size_t slot,
 		      const struct jsonrpc_request *req, bool *deferred)
 {
@@ -144,6 +236,13 @@ static char *dispatch(struct vm *vm, struct control_client *c, size_t slot,
 	if (!strcmp(req->method, "monitor.snapshot") &&
 	    !jsonrpc_is_notification(req)) {
 		char *out = method_snapshot(c, slot, req);
+
+		*deferred = !out;
+		return out;
+	}
+	if (!strcmp(req->method, "monitor.migrate") &&
+	    !jsonrpc_is_notification(req)) {
+		char *out = method_migrate(c, slot, req);
 
 		*deferred = !out;
 		return out;
@@ -288,6 +387,16 @@ static void client_accept(void)
 	close(fd);			/* full: the client sees EOF */
 }
 
+static json_t *migrate_result(const struct migrate_result *m)
+{
+	return json_pack("{s:f, s:f, s:i, s:I, s:I}",
+			 "total_seconds", m->total_seconds,
+			 "downtime_ms", m->downtime_ms,
+			 "rounds", (int)m->rounds,
+			 "bytes", (json_int_t)m->bytes,
+			 "pages", (json_int_t)m->pages);
+}
+
 static json_t *snapshot_result(const struct snapshot_stats *st)
 {
 	return json_pack("{s:I, s:I, s:I, s:f}",
@@ -309,6 +418,8 @@ static void transfer_finished(void)
 		return;
 	if (r.code)
 		out = jsonrpc_error_line(p->id, r.code, r.message, NULL, NULL);
+	else if (r.migration)
+		out = jsonrpc_result_line(p->id, migrate_result(&r.mig), NULL);
 	else
 		out = jsonrpc_result_line(p->id, snapshot_result(&r.stats),
 					  NULL);
@@ -319,6 +430,9 @@ static void transfer_finished(void)
 	free(out);
 	json_decref(p->id);
 	*p = (struct pending_reply){ 0 };
+	/* The answer is out: the guest lives on at the destination. */
+	if (r.migration && !r.code)
+		vcpu_end_migrated(ctl.vm);
 }
 
 static void *control_thread(void *arg)

@@ -98,10 +98,17 @@ static int vm_first_state(struct vm *vm, const struct monitor_options *o,
 	int rc;
 
 	if (o->incoming) {
-		rc = kvm_set_cpuid(&vm->kvm) ||
+		uint8_t token[STREAM_TOKEN_BYTES];
+		bool live = o->incoming_token_fd >= 0;
+
+		rc = (live && incoming_token_read(o->incoming_token_fd,
+						  token)) ||
+		     kvm_set_cpuid(&vm->kvm) ||
 		     vcpu_state_init(vm, tsc_hz) ||
-		     restore_from_fd(vm, o->incoming_fd);
+		     restore_from_fd(vm, o->incoming_fd, live ? token : NULL);
+		/* Closing tells a migration's source the guest runs here. */
 		close(o->incoming_fd);
+		sodium_memzero(token, sizeof(token));
 		return rc ? -1 : 0;
 	}
 	x86_build_page_tables(&vm->mem);
@@ -208,6 +215,8 @@ int main(int argc, char **argv)
 				  mon_last_error());
 	else if (vm.trapped)
 		status_file_write(status, "trap", mon_last_error());
+	else if (vm.pause.migrated)
+		status_file_write(0, "migrated", "migrated to the destination");
 	else
 		status_file_write(status, "halt", "halted");
 	return status < 0 ? 1 : status;

@@ -70,6 +70,7 @@ struct monitor_options {
 	size_t nnet;
 	bool incoming;			/* --incoming=@FD: restore, not boot */
 	int incoming_fd;
+	int incoming_token_fd;		/* --incoming-token=@FD, or -1 */
 	bool help;
 	bool version;
 };
@@ -210,6 +211,7 @@ struct vm_pause {
 	bool paused;			/* the vCPU thread is parked */
 	bool at_boundary;		/* ... at its loop's top, I/O complete */
 	bool ended;			/* the vCPU loop has returned */
+	bool migrated;			/* the destination runs the guest */
 };
 
 #define VM_MSRS_MAX		16
@@ -293,8 +295,11 @@ int vcpu_loop(struct vm *vm);
 /* Signal handling: SIGTERM/SIGINT stop, SIGUSR1 kicks the vCPU out. */
 int vcpu_signals_init(struct vm *vm);
 extern volatile sig_atomic_t vcpu_stop_signal;
-/* Block the vCPU while a pause is requested (vcpu_pause.c). */
-void vcpu_pause_point(struct vm *vm);
+/*
+ * Block the vCPU while a pause is requested (vcpu_pause.c). True when
+ * the guest has been migrated away: the loop must end.
+ */
+bool vcpu_pause_point(struct vm *vm);
 /* Inside POLL's wait: true when the POLL must end for a capture. */
 bool vcpu_poll_pause_point(struct vm *vm);
 int vcpu_request_pause(struct vm *vm);
@@ -307,6 +312,10 @@ bool vcpu_is_paused(struct vm *vm);
 int vcpu_capture_begin(struct vm *vm);
 void vcpu_capture_end(struct vm *vm);
 void vcpu_loop_ended(struct vm *vm);
+/* Turn a capture hold into a pause: the guest must not run here again. */
+void vcpu_hold_paused(struct vm *vm);
+/* The guest lives on elsewhere now: the vCPU loop ends (status 0). */
+void vcpu_end_migrated(struct vm *vm);
 
 /* --- vcpu_state.c: the vCPU's state for snapshots and migrations ------ */
 /* Once, before the sandbox: which MSRs this device can carry. */
@@ -325,6 +334,20 @@ void vm_stream_config(struct vm *vm, struct stream_vm_config *cfg);
 int vm_stream_config_check(struct vm *vm, const struct stream_vm_config *cfg,
 			   char *err, size_t errlen);
 
+/* --- stream_io.c: a stream's bytes through a descriptor -------------- */
+struct stream_fd {
+	int fd;
+	double bytes_per_s;		/* 0: no cap */
+	double started;
+	uint64_t sent;
+};
+
+void stream_fd_init(struct stream_fd *s, int fd, double bytes_per_s);
+/* A stream_write_fn: all of @len to the descriptor, paced to the cap. */
+int stream_fd_write(void *opaque, const void *data, size_t len);
+int stream_fd_read(struct stream_reader *r, int fd, int timeout_ms,
+		   bool (*done)(void *arg), void *arg, char *err, size_t errlen);
+
 /* --- snapshot.c: a paused VM's whole state into a plaintext stream ------ */
 struct snapshot_stats {
 	uint64_t bytes;
@@ -337,13 +360,56 @@ int snapshot_write(struct vm *vm, int fd, const char *definition,
 		   struct snapshot_stats *st, char *err, size_t errlen);
 
 /* --- restore.c: a stream into a VM that has not run yet ----------------- */
-int restore_from_fd(struct vm *vm, int fd);
+/* @token NULL: a snapshot file; else a live migration on a socket. */
+int restore_from_fd(struct vm *vm, int fd, const uint8_t *token);
+int incoming_token_read(int fd, uint8_t token[STREAM_TOKEN_BYTES]);
 
-/* --- transfer.c: the thread that writes snapshots (later: migrations) -- */
+/* --- migrate_send.c: live migration, the source's side ---------------- */
+struct migrate_params {
+	uint8_t token[STREAM_TOKEN_BYTES];
+	double downtime_ms;		/* the budget for the final stop */
+	double bandwidth_mib_s;		/* 0: no cap */
+	unsigned int max_rounds;
+};
+
+/* What monitor.info shows while a migration runs. */
+struct migrate_progress {
+	const char *phase;		/* "precopy", "final", "commit" */
+	unsigned int round;
+	uint64_t pages_sent;
+	uint64_t bytes_sent;
+	uint64_t dirty_pages;		/* found by the last harvest */
+	double dirty_rate_mib_s;
+	double estimated_downtime_ms;
+	double elapsed_s;
+};
+
+struct migrate_result {
+	double total_seconds;
+	double downtime_ms;
+	unsigned int rounds;
+	uint64_t bytes;
+	uint64_t pages;
+};
+
+enum migrate_outcome {
+	MIGRATE_DONE,			/* the destination runs the guest */
+	MIGRATE_FAILED,			/* the guest runs here again */
+	MIGRATE_UNKNOWN,		/* held paused here: see the message */
+};
+
+enum migrate_outcome migrate_send(struct vm *vm, int sock,
+				  const struct migrate_params *p,
+				  struct migrate_result *res, char *err,
+				  size_t errlen);
+
+/* --- transfer.c: the thread that writes snapshots and migrations ------- */
 struct transfer_result {
 	int code;			/* 0, or a JSON-RPC error code */
 	char message[512];
+	bool migration;			/* else a snapshot */
 	struct snapshot_stats stats;
+	struct migrate_result mig;
 };
 
 /* Before the sandbox: the thread cannot be created afterwards. */
@@ -353,6 +419,12 @@ void transfer_stop(void);
 int transfer_done_fd(void);
 /* Takes @fd and @definition (malloc'd); -EBUSY if a job is running. */
 int transfer_submit_snapshot(int fd, char *definition);
+/* Takes @sock; -EBUSY if a job is running. */
+int transfer_submit_migrate(int sock, const struct migrate_params *p);
+/* migrate_send()'s progress for monitor.info; NULL when it is over. */
+void transfer_progress_set(const struct migrate_progress *p);
+/* A copy of the progress; false when no migration runs. */
+bool transfer_progress(struct migrate_progress *p);
 /* The finished job's result; false if none is waiting. */
 bool transfer_take_result(struct transfer_result *r);
 

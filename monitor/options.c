@@ -309,6 +309,17 @@ static int parse_one(const char *a, struct monitor_options *o, char *err,
 	if (!strncmp(a, "--status-file=", 14))
 		return parse_value(a, "--status-file=", &o->status_file, err,
 				   errlen);
+	if (!strncmp(a, "--incoming-token=", 17)) {
+		if (o->incoming_token_fd >= 0)
+			return opt_error(err, errlen,
+					 "--incoming-token given twice");
+		if (a[17] != '@' || parse_at_fd("--incoming-token", "", a + 17,
+						 &o->incoming_token_fd, err,
+						 errlen))
+			return opt_error(err, errlen,
+					 "--incoming-token: @FD needs a file descriptor number");
+		return 0;
+	}
 	if (!strncmp(a, "--incoming=", 11)) {
 		if (o->incoming)
 			return opt_error(err, errlen, "--incoming given twice");
@@ -346,6 +357,7 @@ int options_parse(int argc, char **argv, struct monitor_options *o,
 
 	memset(o, 0, sizeof(*o));
 	o->mem_bytes = GUEST_MEM_DEFAULT_MIB * MIB;
+	o->incoming_fd = o->incoming_token_fd = -1;
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
 
@@ -362,6 +374,9 @@ int options_parse(int argc, char **argv, struct monitor_options *o,
 		o->device = "/dev/kvm";
 	if (o->help || o->version)
 		return 0;
+	if (o->incoming_token_fd >= 0 && !o->incoming)
+		return opt_error(err, errlen,
+				 "--incoming-token needs --incoming");
 	if (i >= argc)
 		return opt_error(err, errlen, "missing KERNEL");
 	o->kernel = argv[i];
@@ -409,6 +424,9 @@ void options_usage(FILE *out)
 		"                              on FD instead of booting KERNEL (which\n"
 		"                              must be the image it booted; ARGS are\n"
 		"                              ignored: they are in its memory)\n"
+		"  --incoming-token=@FD        FD holds a migration token (64 hex\n"
+		"                              digits): --incoming is then a live\n"
+		"                              migration's encrypted stream\n"
 		"  --version, --help\n",
 		GUEST_MEM_DEFAULT_MIB);
 }

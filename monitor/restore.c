@@ -1,21 +1,31 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * Restore: a VM whose image is parsed and whose devices are attached,
- * but which has not run, takes its memory, vCPU and clock from a
- * plaintext stream (a snapshot file) instead of booting. Runs before the
- * sandbox. The stream is untrusted input: the codec checks its framing,
- * sizes and page ranges; here each section is checked against this VM
- * (vm_stream.c), the vCPU's MSRs against the ones this device carries,
- * and the clock against this host's TSC.
+ * but which has not run, takes its memory, vCPU and clock from a stream
+ * instead of booting: a plaintext snapshot file, or an encrypted live
+ * migration on a socket. Runs before the sandbox. The stream is
+ * untrusted input: the codec checks its framing, sizes and page ranges;
+ * here each section is checked against this VM (vm_stream.c), the
+ * vCPU's MSRs against the ones this device carries, and the clock
+ * against this host's TSC.
+ *
+ * A migration's final state (vCPU and clock) is loaded as soon as it
+ * arrives and acknowledged to the source; the guest runs only once the
+ * stream's end section, the source's commit, has been read. Without it
+ * the guest stays on the source (docs/migration.md, "Commit").
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+
+#include <sodium.h>
 
 #include "monitor.h"
 
 #define RESTORE_CHUNK	(1024 * 1024)
+#define INCOMING_TIMEOUT_MS	60000	/* silence that ends a migration */
 
 struct restore {
 	struct vm *vm;
@@ -23,6 +33,8 @@ struct restore {
 	struct stream_vcpu_state vcpu;
 	struct stream_clock clock;
 };
+
+static struct restore incoming;	/* one per process, before the guest */
 
 static int refuse(struct stream_error *e, const char *msg)
 {
@@ -113,7 +125,7 @@ static const struct stream_callbacks restore_cb = {
 };
 
 /* Feed the whole file to the reader; 0 once it was complete. */
-static int read_stream(struct stream_reader *rd, int fd, uint8_t *buf)
+static int read_file(struct stream_reader *rd, int fd, uint8_t *buf)
 {
 	ssize_t n;
 
@@ -140,40 +152,153 @@ bad:
 	return -1;
 }
 
-int restore_from_fd(struct vm *vm, int fd)
+static uint64_t realtime_ns(void)
 {
-	static struct restore r;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+/*
+ * The guest's TSC on arrival: a snapshot's guest saw no time pass; a
+ * migrated guest sees the time it was stopped, measured by the two
+ * hosts' clocks (never backwards; capped at a minute should they
+ * disagree wildly).
+ */
+static uint64_t arrival_tsc(const struct stream_clock *k, bool live)
+{
+	uint64_t now = realtime_ns(), gone;
+
+	if (!live || now <= k->realtime_ns)
+		return k->guest_tsc;
+	gone = now - k->realtime_ns;
+	if (gone > 60 * 1000000000ull)
+		gone = 60 * 1000000000ull;
+	return k->guest_tsc + (uint64_t)((double)gone * k->tsc_hz / 1e9);
+}
+
+static int load_state(struct restore *r, bool live)
+{
+	if (!r->have_vcpu || !r->have_clock) {
+		mon_err("restore: the stream has no %s",
+			r->have_vcpu ? "clock section" : "vCPU state");
+		return -1;
+	}
+	return vcpu_state_load(r->vm, &r->vcpu, arrival_tsc(&r->clock, live));
+}
+
+static bool final_state_in(void *arg)
+{
+	struct restore *r = arg;
+
+	return r->have_vcpu && r->have_clock;
+}
+
+/* The ack stream to the source: 0 "ready", or why not. */
+static void send_ack(int fd, const uint8_t *token, uint32_t status,
+		     const char *msg)
+{
+	struct stream_fd out;
+	struct stream_writer_config wc = { stream_fd_write, &out, token,
+					   STREAM_TO_SOURCE };
+	struct stream_error err = { { 0 } };
+	struct stream_writer *w;
+
+	stream_fd_init(&out, fd, 0);
+	w = stream_writer_new(&wc, &err);
+	if (!w || stream_write_ack(w, status, msg) || stream_write_end(w))
+		mon_warn("incoming migration: cannot answer the source: %s",
+			 w ? stream_writer_error(w) : err.msg);
+	stream_writer_free(w);
+}
+
+/* A live migration: state, ack, then the commit (end). */
+static int read_migration(struct stream_reader *rd, int fd,
+			  const uint8_t *token)
+{
+	char why[300];
+
+	if (stream_fd_read(rd, fd, INCOMING_TIMEOUT_MS, final_state_in, &incoming,
+			   why, sizeof(why))) {
+		mon_err("incoming migration: %s", why);
+		send_ack(fd, token, 1, mon_last_error());
+		return -1;
+	}
+	if (load_state(&incoming, true)) {
+		send_ack(fd, token, 1, mon_last_error());
+		return -1;
+	}
+	send_ack(fd, token, 0, "ready");
+	if (stream_fd_read(rd, fd, INCOMING_TIMEOUT_MS, NULL, NULL, why,
+			   sizeof(why))) {
+		mon_err("incoming migration: the source did not commit (%s): the guest stays there",
+			why);
+		return -1;
+	}
+	return 0;
+}
+
+int restore_from_fd(struct vm *vm, int fd, const uint8_t *token)
+{
 	struct stream_reader_config cfg = {
-		.cb = &restore_cb, .opaque = &r, .token = NULL,
+		.cb = &restore_cb, .opaque = &incoming, .token = token,
 		.direction = STREAM_TO_DESTINATION,
 		.max_mem_size = GUEST_MEM_MAX,
 	};
 	struct stream_error err = { { 0 } };
 	struct stream_reader *rd;
-	uint8_t *buf;
+	uint8_t *buf = NULL;
 	int rc = -1;
 
-	memset(&r, 0, sizeof(r));
-	r.vm = vm;
-	buf = malloc(RESTORE_CHUNK);
+	memset(&incoming, 0, sizeof(incoming));
+	incoming.vm = vm;
 	rd = stream_reader_new(&cfg, &err);
-	if (!buf || !rd) {
-		mon_err("restore: %s", rd ? "out of memory" : err.msg);
+	if (!rd) {
+		mon_err("restore: %s", err.msg);
+		return -1;
+	}
+	if (token) {
+		rc = read_migration(rd, fd, token);
 		goto out;
 	}
-	if (read_stream(rd, fd, buf))
-		goto out;
-	if (!r.have_vcpu || !r.have_clock) {
-		mon_err("restore: the stream has no %s",
-			r.have_vcpu ? "clock section" : "vCPU state");
+	buf = malloc(RESTORE_CHUNK);
+	if (!buf) {
+		mon_err("restore: out of memory");
 		goto out;
 	}
 	/* A snapshot's guest sees no time pass while it was in the file. */
-	if (vcpu_state_load(vm, &r.vcpu, r.clock.guest_tsc))
-		goto out;
-	rc = 0;
+	if (read_file(rd, fd, buf) == 0 && load_state(&incoming, false) == 0)
+		rc = 0;
 out:
 	stream_reader_free(rd);
 	free(buf);
 	return rc;
+}
+
+/* --incoming-token=@FD: 64 hex digits (a newline may follow). */
+int incoming_token_read(int fd, uint8_t token[STREAM_TOKEN_BYTES])
+{
+	char hex[66];
+	size_t len = 0;
+	ssize_t n;
+
+	while (len < sizeof(hex) &&
+	       (n = read(fd, hex + len, sizeof(hex) - len)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			break;
+		len += n;
+	}
+	close(fd);
+	if (len && hex[len - 1] == '\n')
+		len--;
+	if (len != 64 || sodium_hex2bin(token, STREAM_TOKEN_BYTES, hex, 64,
+					NULL, NULL, NULL)) {
+		mon_err("--incoming-token: the descriptor must hold the token as 64 hex digits");
+		return -1;
+	}
+	sodium_memzero(hex, sizeof(hex));
+	return 0;
 }

@@ -14,27 +14,6 @@
 
 #include "monitor.h"
 
-static int write_all(void *opaque, const void *data, size_t len)
-{
-	int fd = *(int *)opaque;
-	const uint8_t *p = data;
-
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			if (n == 0)
-				errno = EIO;
-			return -1;
-		}
-		p += n;
-		len -= n;
-	}
-	return 0;
-}
-
 static double now_mono(void)
 {
 	struct timespec ts;
@@ -71,7 +50,8 @@ static int write_state(struct vm *vm, struct stream_writer *w,
 int snapshot_write(struct vm *vm, int fd, const char *definition,
 		   struct snapshot_stats *st, char *err, size_t errlen)
 {
-	struct stream_writer_config wc = { write_all, &fd, NULL,
+	struct stream_fd out;
+	struct stream_writer_config wc = { stream_fd_write, &out, NULL,
 					   STREAM_TO_DESTINATION };
 	struct stream_error serr = { { 0 } };
 	struct stream_writer *w;
@@ -79,6 +59,7 @@ int snapshot_write(struct vm *vm, int fd, const char *definition,
 	int rc;
 
 	memset(st, 0, sizeof(*st));
+	stream_fd_init(&out, fd, 0);
 	rc = vcpu_capture_begin(vm);
 	if (rc) {
 		snprintf(err, errlen, "snapshot: %s", rc == -ESRCH ?

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * The transfer thread: writes snapshots (and, later, migrations) so the
+ * The transfer thread: writes snapshots and sends migrations, so the
  * control thread keeps answering monitor.info meanwhile. It is created
  * before the sandbox, which forbids the syscalls a new thread makes, and
  * waits for one job at a time. A finished job's result waits in a slot
@@ -24,9 +24,13 @@ static struct {
 	int done[2];			/* the thread writes a byte when done */
 	bool busy;			/* a job is queued or running */
 	bool have_job, have_result;
+	bool migrate;			/* the job: a migration, else a snapshot */
 	int fd;
 	char *definition;
+	struct migrate_params params;
 	struct transfer_result result;
+	struct migrate_progress progress;
+	bool have_progress;
 } tr = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 	.cond = PTHREAD_COND_INITIALIZER,
@@ -44,10 +48,28 @@ static void run_snapshot(int fd, char *definition, struct transfer_result *r)
 	free(definition);
 }
 
+static void run_migrate(int sock, const struct migrate_params *p,
+			struct transfer_result *r)
+{
+	enum migrate_outcome out;
+
+	memset(r, 0, sizeof(*r));
+	r->migration = true;
+	out = migrate_send(tr.vm, sock, p, &r->mig, r->message,
+			   sizeof(r->message));
+	if (out == MIGRATE_FAILED)
+		r->code = SKIFF_ERR_SYSTEM;
+	else if (out == MIGRATE_UNKNOWN)
+		r->code = SKIFF_ERR_ILLEGAL_STATE;
+	close(sock);
+}
+
 static void *transfer_thread(void *arg)
 {
+	struct migrate_params params;
 	struct transfer_result r;
 	char *definition;
+	bool migrate;
 	int fd;
 
 	(void)arg;
@@ -61,9 +83,14 @@ static void *transfer_thread(void *arg)
 			break;
 		fd = tr.fd;
 		definition = tr.definition;
+		migrate = tr.migrate;
+		params = tr.params;
 		tr.have_job = false;
 		pthread_mutex_unlock(&tr.lock);
-		run_snapshot(fd, definition, &r);
+		if (migrate)
+			run_migrate(fd, &params, &r);
+		else
+			run_snapshot(fd, definition, &r);
 		pthread_mutex_lock(&tr.lock);
 		tr.result = r;
 		tr.have_result = true;
@@ -135,11 +162,49 @@ int transfer_submit_snapshot(int fd, char *definition)
 		return tr.running ? -EBUSY : -ENOSYS;
 	}
 	tr.busy = tr.have_job = true;
+	tr.migrate = false;
 	tr.fd = fd;
 	tr.definition = definition;
 	pthread_cond_broadcast(&tr.cond);
 	pthread_mutex_unlock(&tr.lock);
 	return 0;
+}
+
+int transfer_submit_migrate(int sock, const struct migrate_params *p)
+{
+	pthread_mutex_lock(&tr.lock);
+	if (tr.busy || !tr.running) {
+		pthread_mutex_unlock(&tr.lock);
+		return tr.running ? -EBUSY : -ENOSYS;
+	}
+	tr.busy = tr.have_job = tr.migrate = true;
+	tr.fd = sock;
+	tr.definition = NULL;
+	tr.params = *p;
+	pthread_cond_broadcast(&tr.cond);
+	pthread_mutex_unlock(&tr.lock);
+	return 0;
+}
+
+void transfer_progress_set(const struct migrate_progress *p)
+{
+	pthread_mutex_lock(&tr.lock);
+	tr.have_progress = p;
+	if (p)
+		tr.progress = *p;
+	pthread_mutex_unlock(&tr.lock);
+}
+
+bool transfer_progress(struct migrate_progress *p)
+{
+	bool have;
+
+	pthread_mutex_lock(&tr.lock);
+	have = tr.have_progress;
+	if (have)
+		*p = tr.progress;
+	pthread_mutex_unlock(&tr.lock);
+	return have;
 }
 
 bool transfer_take_result(struct transfer_result *r)

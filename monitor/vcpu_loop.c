@@ -105,7 +105,8 @@ int vcpu_loop(struct vm *vm)
 	int rc;
 
 	for (;;) {
-		vcpu_pause_point(vm);
+		if (vcpu_pause_point(vm))
+			return 0;	/* migrated: the destination runs it */
 		if (vcpu_stop_signal) {
 			mon_err("Exiting on signal %d", (int)vcpu_stop_signal);
 			return -1;

@@ -94,16 +94,17 @@ static void complete_pending_io(struct vm *vm)
 	run->immediate_exit = 0;
 }
 
-void vcpu_pause_point(struct vm *vm)
+bool vcpu_pause_point(struct vm *vm)
 {
 	struct vm_pause *p = &vm->pause;
 	struct timespec ts;
+	bool migrated;
 
 	/* The common case, on every exit: no pause asked for, no lock taken. */
 	if (!pause_active(p))
-		return;
+		return false;
 	pthread_mutex_lock(&p->lock);
-	while (p->active && !vcpu_stop_signal) {
+	while (p->active && !vcpu_stop_signal && !p->migrated) {
 		if (!p->at_boundary) {
 			pthread_mutex_unlock(&p->lock);
 			complete_pending_io(vm);
@@ -116,8 +117,11 @@ void vcpu_pause_point(struct vm *vm)
 		deadline_in(&ts, PAUSE_WAIT_MS);
 		pthread_cond_timedwait(&p->cond, &p->lock, &ts);
 	}
-	p->paused = p->at_boundary = false;
+	migrated = p->migrated;
+	if (!migrated)
+		p->paused = p->at_boundary = false;
 	pthread_mutex_unlock(&p->lock);
+	return migrated;
 }
 
 /*
@@ -254,6 +258,27 @@ void vcpu_loop_ended(struct vm *vm)
 
 	pthread_mutex_lock(&p->lock);
 	p->ended = true;
+	pthread_cond_broadcast(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+}
+
+void vcpu_hold_paused(struct vm *vm)
+{
+	struct vm_pause *p = &vm->pause;
+
+	pthread_mutex_lock(&p->lock);
+	p->requested = true;
+	p->holds--;
+	pause_update(p);
+	pthread_mutex_unlock(&p->lock);
+}
+
+void vcpu_end_migrated(struct vm *vm)
+{
+	struct vm_pause *p = &vm->pause;
+
+	pthread_mutex_lock(&p->lock);
+	p->migrated = true;
 	pthread_cond_broadcast(&p->cond);
 	pthread_mutex_unlock(&p->lock);
 }

@@ -2,10 +2,14 @@
 /*
  * ctl-fd SOCKET FD LINE: send LINE (plus a newline) to the Unix socket
  * SOCKET with descriptor FD attached (SCM_RIGHTS), as skiffd does for
- * monitor.snapshot, then print the one-line answer. FD -1 sends none.
- * For the Bats suites that drive skiff-monitor's control socket.
+ * monitor.snapshot, then print the one-line answer. FD -1 sends none;
+ * FD tcp:PORT connects to 127.0.0.1:PORT and sends that socket, as
+ * skiffd does for monitor.migrate. For the Bats suites that drive
+ * skiff-monitor's control socket.
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +29,18 @@ static int connect_to(const char *path)
 		return -1;
 	strcpy(sa.sun_path, path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return -1;
+	return fd;
+}
+
+static int connect_tcp(const char *port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sa.sin_port = htons(atoi(port));
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		return -1;
 	return fd;
@@ -76,7 +92,16 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: ctl-fd SOCKET FD LINE\n");
 		return 2;
 	}
-	pass = atoi(argv[2]);
+	if (!strncmp(argv[2], "tcp:", 4)) {
+		pass = connect_tcp(argv[2] + 4);
+		if (pass < 0) {
+			fprintf(stderr, "ctl-fd: %s: %s\n", argv[2],
+				strerror(errno));
+			return 1;
+		}
+	} else {
+		pass = atoi(argv[2]);
+	}
 	s = connect_to(argv[1]);
 	if (s < 0 || send_line(s, argv[3], pass) || print_answer(s)) {
 		fprintf(stderr, "ctl-fd: %s: %s\n", argv[1], strerror(errno));

@@ -1,10 +1,14 @@
 # SPDX-License-Identifier: ISC
 # Small programs the Bats suites use.
 
-CTL_FD := $(BUILD)/tests/tools/ctl-fd
+TOOLS_BIN := $(BUILD)/tests/tools
 
-ALL_TARGETS += $(CTL_FD)
+ALL_TARGETS += $(TOOLS_BIN)/ctl-fd $(TOOLS_BIN)/accept-exec
 
-$(CTL_FD): tests/tools/ctl_fd.c
+$(TOOLS_BIN)/ctl-fd: tests/tools/ctl_fd.c
+	@mkdir -p $(@D)
+	$(CC) $(HOST_CFLAGS) -o $@ $<
+
+$(TOOLS_BIN)/accept-exec: tests/tools/accept_exec.c
 	@mkdir -p $(@D)
 	$(CC) $(HOST_CFLAGS) -o $@ $<
