@@ -140,6 +140,8 @@ struct guest_mem {
 	uint64_t size;			/* guest-visible bytes */
 	size_t nro;
 	struct guest_range ro[GUEST_RO_MAX];	/* guest read-only ranges */
+	uint64_t *written;		/* pages the monitor wrote, see below */
+	bool logging;			/* __atomic: mark writes into @written */
 };
 
 int guest_mem_create(struct guest_mem *m, uint64_t size);
@@ -163,6 +165,17 @@ static inline void *guest_ptr(const struct guest_mem *m, uint64_t gpa)
 {
 	return m->host + gpa;
 }
+
+/*
+ * The monitor's own writes into guest memory go through its own mapping,
+ * which no device's dirty log sees. While dirty logging is on they are
+ * marked in @written (one bit per page), after the data has landed.
+ */
+int guest_mem_log_start(struct guest_mem *m);
+void guest_mem_log_stop(struct guest_mem *m);
+void guest_mem_mark_written(struct guest_mem *m, uint64_t gpa, uint64_t len);
+/* OR the marked pages into @bitmap and clear them. */
+void guest_mem_log_take(struct guest_mem *m, uint64_t *bitmap);
 
 /* --- x86_setup.c: page tables, GDT, boot info and the initial vCPU ------ */
 #define X86_GDT_GPA		0x1000ull
@@ -197,6 +210,14 @@ struct vm_counters {
 	uint64_t net_tx_bytes;
 };
 
+/* Guest ranges a hypercall's handler may write (hypercall_table.c). */
+#define HC_WRITES_MAX		4
+
+struct hc_writes {
+	unsigned int n;
+	struct guest_range r[HC_WRITES_MAX];
+};
+
 /* Pause state shared by the control thread and the vCPU thread. */
 struct vm_pause {
 	pthread_mutex_t lock;
@@ -214,6 +235,7 @@ struct vm {
 	struct vm_device dev[MFT_MAX_ENTRIES];
 	struct vm_counters counters;	/* updated with __atomic builtins */
 	struct vm_pause pause;
+	struct hc_writes hc_writes;	/* the vCPU thread's, per hypercall */
 	pthread_t vcpu_thread;
 	double started_at;
 	int exit_status;
@@ -258,6 +280,11 @@ int hc_args_inout(struct vm *vm, unsigned int nr, uint64_t gpa, void *args,
 		  size_t size);
 int hc_args_out(struct vm *vm, unsigned int nr, uint64_t gpa,
 		const void *args, size_t size);
+/*
+ * @guest_writes_into: the monitor will write the buffer for the guest.
+ * Such buffers and the OUT fields are marked dirty for a migration once
+ * the handler returns.
+ */
 int hc_check_buffer(struct vm *vm, unsigned int nr, const char *what,
 		    uint64_t gpa, uint64_t len, bool guest_writes_into);
 
