@@ -177,6 +177,36 @@ void guest_mem_mark_written(struct guest_mem *m, uint64_t gpa, uint64_t len);
 /* OR the marked pages into @bitmap and clear them. */
 void guest_mem_log_take(struct guest_mem *m, uint64_t *bitmap);
 
+/* --- dirty_log.c: dirty tracking for live migration --------------------- */
+struct vm;
+
+struct dirty_log {
+	bool on;
+	uint64_t *bits;			/* pages logged, not yet harvested */
+	uint64_t *scratch;		/* for KVM_GET_DIRTY_LOG */
+	uint64_t ring_full_exits;	/* __atomic */
+};
+
+/*
+ * Logging is off until dirty_log_start() and costs nothing then. The
+ * bitmaps below have one bit per 4 KiB guest page, bit i for gfn i:
+ * dirty_log_bitmap_words() 64-bit words.
+ *
+ * dirty_log_harvest() ORs into @bitmap every page written since start or
+ * the previous harvest, by the guest or by the monitor, and re-arms
+ * tracking for them. It may run on any thread while the vCPU runs; pages
+ * the CPU still buffers (Intel's PML) reach the log at the vCPU's next
+ * exit, so a harvest while the vCPU is paused is complete.
+ */
+int dirty_log_start(struct vm *vm);
+int dirty_log_harvest(struct vm *vm, uint64_t *bitmap);
+void dirty_log_stop(struct vm *vm);
+/* "ring", "bitmap-manual" or "bitmap": the mode kvm_open() chose. */
+const char *dirty_log_mode(const struct vm *vm);
+size_t dirty_log_bitmap_words(const struct vm *vm);
+/* The vCPU loop's part: KVM_EXIT_DIRTY_RING_FULL. */
+int dirty_log_ring_full(struct vm *vm);
+
 /* --- x86_setup.c: page tables, GDT, boot info and the initial vCPU ------ */
 #define X86_GDT_GPA		0x1000ull
 #define X86_PML4_GPA		0x2000ull
@@ -235,6 +265,7 @@ struct vm {
 	struct vm_device dev[MFT_MAX_ENTRIES];
 	struct vm_counters counters;	/* updated with __atomic builtins */
 	struct vm_pause pause;
+	struct dirty_log dirty;
 	struct hc_writes hc_writes;	/* the vCPU thread's, per hypercall */
 	pthread_t vcpu_thread;
 	double started_at;
@@ -314,6 +345,8 @@ bool vcpu_is_paused(struct vm *vm);
 
 /* --- sandbox.c ---------------------------------------------------------- */
 int sandbox_enter(void);
+/* The same filter, killing on a violation even in sanitizer builds (tests). */
+int sandbox_enter_strict(void);
 
 /* --- status_file.c ------------------------------------------------------ */
 int status_file_open(const char *path);
