@@ -37,5 +37,8 @@ int boot_info_write(struct vm *vm, const struct elf_image *img,
 	memcpy(guest_ptr(m, mft_gpa + sizeof(struct mft)), vm->mft.e,
 	       vm->mft.entries * sizeof(struct mft_entry));
 	memcpy(guest_ptr(m, cmd_gpa), cmdline, cmd_len);
+	/* Before the guest runs, but a write of the monitor's like any. */
+	guest_mem_mark_written(m, X86_BOOT_INFO_GPA,
+			       cmd_gpa + cmd_len - X86_BOOT_INFO_GPA);
 	return 0;
 }

@@ -7,9 +7,13 @@
  * view, so a guest that aims a hypercall's output at its own text gets a
  * clear error from guest_range_writable() instead of crashing us. The
  * memfd is what snapshots and migration will map later.
+ *
+ * Because the monitor's view is not the guest's, no device logs what the
+ * monitor writes there: during a migration those pages are marked here.
  */
 #include <elf.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -58,7 +62,9 @@ void guest_mem_destroy(struct guest_mem *m)
 		munmap(m->kvm_view, m->size);
 	if (m->memfd >= 0)
 		close(m->memfd);
+	free(m->written);
 	m->host = m->kvm_view = NULL;
+	m->written = NULL;
 	m->memfd = -1;
 }
 
@@ -126,4 +132,77 @@ bool guest_range_writable(const struct guest_mem *m, uint64_t gpa,
 bool guest_gpa_protected(const struct guest_mem *m, uint64_t gpa)
 {
 	return gpa < m->size && touches_ro(m, 1, gpa, 1);
+}
+
+static size_t log_words(const struct guest_mem *m)
+{
+	return (m->size / GUEST_PAGE_SIZE + 63) / 64;
+}
+
+/*
+ * The bitmap stays until guest_mem_destroy(): a mark decided just before
+ * logging stopped may still be landing in it.
+ */
+int guest_mem_log_start(struct guest_mem *m)
+{
+	size_t i;
+
+	if (!m->written) {
+		m->written = calloc(log_words(m), sizeof(uint64_t));
+		if (!m->written) {
+			mon_err("guest memory: bitmap of written pages: %s",
+				strerror(ENOMEM));
+			return -1;
+		}
+	}
+	for (i = 0; i < log_words(m); i++)
+		__atomic_store_n(&m->written[i], 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&m->logging, true, __ATOMIC_SEQ_CST);
+	return 0;
+}
+
+void guest_mem_log_stop(struct guest_mem *m)
+{
+	__atomic_store_n(&m->logging, false, __ATOMIC_RELEASE);
+}
+
+void guest_mem_mark_written(struct guest_mem *m, uint64_t gpa, uint64_t len)
+{
+	uint64_t page, last;
+
+	/*
+	 * Orders the write just made before the look at @logging, against
+	 * guest_mem_log_start()'s store: a write that finds logging off was
+	 * complete before logging began, so the migration's first full copy
+	 * of memory, which comes after, holds it.
+	 */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (!len || !__atomic_load_n(&m->logging, __ATOMIC_RELAXED) ||
+	    !guest_range_ok(m, gpa, len - 1))
+		return;
+	page = gpa / GUEST_PAGE_SIZE;
+	last = (gpa + len - 1) / GUEST_PAGE_SIZE;
+	while (page <= last) {
+		uint64_t bit = page % 64, n = 64 - bit;
+		uint64_t mask;
+
+		if (n > last - page + 1)
+			n = last - page + 1;
+		mask = (n == 64 ? ~0ull : (1ull << n) - 1) << bit;
+		__atomic_fetch_or(&m->written[page / 64], mask,
+				  __ATOMIC_RELEASE);
+		page += n;
+	}
+}
+
+void guest_mem_log_take(struct guest_mem *m, uint64_t *bitmap)
+{
+	size_t i;
+
+	if (!m->written)
+		return;
+	for (i = 0; i < log_words(m); i++)
+		if (__atomic_load_n(&m->written[i], __ATOMIC_RELAXED))
+			bitmap[i] |= __atomic_exchange_n(&m->written[i], 0,
+							 __ATOMIC_ACQUIRE);
 }

@@ -5,6 +5,13 @@
  * accesses are validated and the one place where guest pointers become
  * host pointers; the handlers in the device files only ever see structs
  * copied in through hc_args_in() and buffers passed by hc_check_buffer().
+ *
+ * It is also where the monitor's writes into guest memory are marked
+ * dirty for a migration: every range a handler may write passes through
+ * hc_check_buffer(..., true) or hc_args_out(), which note it, and
+ * hypercall_dispatch() marks the notes once the handler has returned.
+ * Marking at the check, before the data lands, would let a harvest in
+ * between re-arm the page and miss the write.
  */
 #include <string.h>
 
@@ -57,10 +64,47 @@ void hypercalls_init(struct vm *vm)
 	}
 }
 
+/* Note a range the handler may write (no wrap: checked by the caller). */
+static void hc_writes_note(struct vm *vm, uint64_t gpa, uint64_t len)
+{
+	struct hc_writes *w = &vm->hc_writes;
+	struct guest_range *last;
+	unsigned int i;
+
+	if (!len)
+		return;
+	for (i = 0; i < w->n; i++)
+		if (w->r[i].start == gpa && w->r[i].end == gpa + len)
+			return;
+	if (w->n < HC_WRITES_MAX) {
+		w->r[w->n].start = gpa;
+		w->r[w->n++].end = gpa + len;
+		return;
+	}
+	/* No handler writes more than two ranges: widen rather than forget. */
+	last = &w->r[HC_WRITES_MAX - 1];
+	if (gpa < last->start)
+		last->start = gpa;
+	if (gpa + len > last->end)
+		last->end = gpa + len;
+}
+
+static void hc_writes_mark(struct vm *vm)
+{
+	struct hc_writes *w = &vm->hc_writes;
+	unsigned int i;
+
+	for (i = 0; i < w->n; i++)
+		guest_mem_mark_written(&vm->mem, w->r[i].start,
+				       w->r[i].end - w->r[i].start);
+	w->n = 0;
+}
+
 enum hc_result hypercall_dispatch(struct vm *vm, uint16_t port, uint8_t dir,
 				  uint8_t size, uint32_t count,
 				  const void *data)
 {
+	enum hc_result r;
 	unsigned int nr;
 	uint32_t gpa;
 
@@ -81,7 +125,9 @@ enum hc_result hypercall_dispatch(struct vm *vm, uint16_t port, uint8_t dir,
 	}
 	memcpy(&gpa, data, sizeof(gpa));
 	__atomic_add_fetch(&vm->counters.hypercalls[nr], 1, __ATOMIC_RELAXED);
-	return table[nr](vm, gpa);
+	r = table[nr](vm, gpa);
+	hc_writes_mark(vm);
+	return r;
 }
 
 int hc_args_in(struct vm *vm, unsigned int nr, uint64_t gpa, void *args,
@@ -114,6 +160,7 @@ int hc_args_out(struct vm *vm, unsigned int nr, uint64_t gpa,
 		return -1;
 	}
 	memcpy(guest_ptr(&vm->mem, gpa), args, size);
+	hc_writes_note(vm, gpa, size);
 	return 0;
 }
 
@@ -134,5 +181,7 @@ int hc_check_buffer(struct vm *vm, unsigned int nr, const char *what,
 			(unsigned long long)len);
 		return -1;
 	}
+	if (guest_writes_into)
+		hc_writes_note(vm, gpa, len);
 	return 0;
 }

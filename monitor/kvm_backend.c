@@ -2,7 +2,8 @@
 /*
  * KVM ioctls, and nothing else. Setup order follows solo5-hvt: API version,
  * VM, vCPU, the shared run area; memory, CPUID and registers come later
- * from the callers.
+ * from the callers. Dirty logging's mode is settled around the vCPU's
+ * creation (kvm_dirty.c: the ring can only be enabled before it).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -174,7 +175,8 @@ int kvm_open(struct kvm_backend *k, const char *path)
 		mon_err("%s: KVM_CREATE_VM: %s", path, strerror(errno));
 		goto err;
 	}
-	if (kvm_create_vcpu(k))
+	kvm_dirty_setup(k);
+	if (kvm_create_vcpu(k) || kvm_dirty_ring_map(k))
 		goto err;
 	return 0;
 err:
@@ -188,6 +190,7 @@ void kvm_close(struct kvm_backend *k)
 		pthread_join(cpuid_fetch.thread, NULL);
 		cpuid_fetch.started = false;
 	}
+	kvm_dirty_ring_unmap(k);
 	if (k->run)
 		munmap(k->run, k->run_size);
 	if (k->vcpu_fd >= 0)

@@ -144,6 +144,8 @@ struct guest_mem {
 	uint64_t size;			/* guest-visible bytes */
 	size_t nro;
 	struct guest_range ro[GUEST_RO_MAX];	/* guest read-only ranges */
+	uint64_t *written;		/* pages the monitor wrote, see below */
+	bool logging;			/* __atomic: mark writes into @written */
 };
 
 int guest_mem_create(struct guest_mem *m, uint64_t size);
@@ -167,6 +169,47 @@ static inline void *guest_ptr(const struct guest_mem *m, uint64_t gpa)
 {
 	return m->host + gpa;
 }
+
+/*
+ * The monitor's own writes into guest memory go through its own mapping,
+ * which no device's dirty log sees. While dirty logging is on they are
+ * marked in @written (one bit per page), after the data has landed.
+ */
+int guest_mem_log_start(struct guest_mem *m);
+void guest_mem_log_stop(struct guest_mem *m);
+void guest_mem_mark_written(struct guest_mem *m, uint64_t gpa, uint64_t len);
+/* OR the marked pages into @bitmap and clear them. */
+void guest_mem_log_take(struct guest_mem *m, uint64_t *bitmap);
+
+/* --- dirty_log.c: dirty tracking for live migration --------------------- */
+struct vm;
+
+struct dirty_log {
+	bool on;
+	uint64_t *bits;			/* pages logged, not yet harvested */
+	uint64_t *scratch;		/* for KVM_GET_DIRTY_LOG */
+	uint64_t ring_full_exits;	/* __atomic */
+};
+
+/*
+ * Logging is off until dirty_log_start() and costs nothing then. The
+ * bitmaps below have one bit per 4 KiB guest page, bit i for gfn i:
+ * dirty_log_bitmap_words() 64-bit words.
+ *
+ * dirty_log_harvest() ORs into @bitmap every page written since start or
+ * the previous harvest, by the guest or by the monitor, and re-arms
+ * tracking for them. It may run on any thread while the vCPU runs; pages
+ * the CPU still buffers (Intel's PML) reach the log at the vCPU's next
+ * exit, so a harvest while the vCPU is paused is complete.
+ */
+int dirty_log_start(struct vm *vm);
+int dirty_log_harvest(struct vm *vm, uint64_t *bitmap);
+void dirty_log_stop(struct vm *vm);
+/* "ring", "bitmap-manual" or "bitmap": the mode kvm_open() chose. */
+const char *dirty_log_mode(const struct vm *vm);
+size_t dirty_log_bitmap_words(const struct vm *vm);
+/* The vCPU loop's part: KVM_EXIT_DIRTY_RING_FULL. */
+int dirty_log_ring_full(struct vm *vm);
 
 /* --- x86_setup.c: page tables, GDT, boot info and the initial vCPU ------ */
 #define X86_GDT_GPA		0x1000ull
@@ -201,6 +244,14 @@ struct vm_counters {
 	uint64_t net_tx_bytes;
 };
 
+/* Guest ranges a hypercall's handler may write (hypercall_table.c). */
+#define HC_WRITES_MAX		4
+
+struct hc_writes {
+	unsigned int n;
+	struct guest_range r[HC_WRITES_MAX];
+};
+
 /* Pause state shared by the control thread and the vCPU thread. */
 struct vm_pause {
 	pthread_mutex_t lock;
@@ -227,6 +278,8 @@ struct vm {
 	struct vm_device dev[MFT_MAX_ENTRIES];
 	struct vm_counters counters;	/* updated with __atomic builtins */
 	struct vm_pause pause;
+	struct dirty_log dirty;
+	struct hc_writes hc_writes;	/* the vCPU thread's, per hypercall */
 	pthread_t vcpu_thread;
 	double started_at;
 	int exit_status;
@@ -274,6 +327,11 @@ int hc_args_inout(struct vm *vm, unsigned int nr, uint64_t gpa, void *args,
 		  size_t size);
 int hc_args_out(struct vm *vm, unsigned int nr, uint64_t gpa,
 		const void *args, size_t size);
+/*
+ * @guest_writes_into: the monitor will write the buffer for the guest.
+ * Such buffers and the OUT fields are marked dirty for a migration once
+ * the handler returns.
+ */
 int hc_check_buffer(struct vm *vm, unsigned int nr, const char *what,
 		    uint64_t gpa, uint64_t len, bool guest_writes_into);
 
@@ -430,6 +488,8 @@ bool transfer_take_result(struct transfer_result *r);
 
 /* --- sandbox.c ---------------------------------------------------------- */
 int sandbox_enter(void);
+/* The same filter, killing on a violation even in sanitizer builds (tests). */
+int sandbox_enter_strict(void);
 
 /* --- status_file.c ------------------------------------------------------ */
 int status_file_open(const char *path);

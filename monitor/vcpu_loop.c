@@ -87,6 +87,9 @@ static int handle_exit(struct vm *vm)
 		return exit_mmio(vm);
 	case KVM_EXIT_INTERNAL_ERROR:
 		return exit_internal_error(vm);
+	case KVM_EXIT_DIRTY_RING_FULL:
+		/* KVM_RUN refuses to enter until the ring has room again. */
+		return dirty_log_ring_full(vm) ? -1 : 1;
 	case KVM_EXIT_FAIL_ENTRY:
 		mon_err("VM entry failed: hardware reason 0x%llx",
 			(unsigned long long)

@@ -10,10 +10,12 @@
 RAW_IOCTL  := $(BUILD)/tests/kmod/raw_ioctl
 RAW_VCPU   := $(BUILD)/tests/kmod/raw_vcpu
 IOCTL_FUZZ := $(BUILD)/tests/kmod/ioctl_fuzz
+MONITOR_DIRTY := $(BUILD)/tests/kmod/monitor_dirty
 
 TEST_EMULATE := $(BUILD)/tests/kmod/test_emulate
 
-ALL_TARGETS += $(RAW_IOCTL) $(RAW_VCPU) $(IOCTL_FUZZ) $(TEST_EMULATE)
+ALL_TARGETS += $(RAW_IOCTL) $(RAW_VCPU) $(IOCTL_FUZZ) $(TEST_EMULATE) \
+	$(MONITOR_DIRTY)
 UNIT_RUNS   += unit-run-kmod-emulate
 
 # The decoder (kmod/core/emulate.c) is portable like kmod/mmu: it is
@@ -32,6 +34,17 @@ $(BUILD)/tests/kmod/raw_%: tests/kmod/raw_%.c tests/kmod/raw.h \
 		tests/lib/test_harness.h
 	@mkdir -p $(@D)
 	$(CC) $(SAN_CFLAGS) -o $@ $<
+
+# The monitor's dirty tracking on a device (docs/migration.md): the
+# monitor's own objects, sanitized, as the unit tests link them. It runs
+# with the raw suites, on /dev/skiff and /dev/kvm, in both paging modes.
+MONITOR_DIRTY_OBJS := $(filter-out %/main.o,$(MONITOR_SAN_OBJS)) $(API_SAN_OBJS)
+
+$(MONITOR_DIRTY): tests/kmod/monitor_dirty.c $(MONITOR_DIRTY_OBJS) \
+		tests/lib/test_harness.h $(MONITOR_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(SAN_CFLAGS) $(MONITOR_CPPFLAGS) -Itests/lib -o $@ $< \
+		$(MONITOR_DIRTY_OBJS) $(MONITOR_LIBS)
 
 $(IOCTL_FUZZ): tests/kmod/ioctl_fuzz.c
 	@mkdir -p $(@D)
@@ -72,12 +85,13 @@ define kmod_lab_suite
 			SKIFF_MONITOR=$(BIN)/skiff-monitor SKIFF_GUEST_DIR=$(GUEST_OUT) \
 			SKIFF_FUZZ_SECONDS=$(KMOD_FUZZ_SECONDS) \
 			$(TOP)/tests/kmod/lab-suite $(if $(1),--fuzz $(IOCTL_FUZZ)) \
-			$(RAW_IOCTL) $(RAW_VCPU) || { \
+			$(RAW_IOCTL) $(RAW_VCPU) $(MONITOR_DIRTY) || { \
 			r=$$?; rc=1; [ $$r -lt 124 ] || echo "0 1 0" >>$(RESULTS)/kmod; }; \
 	done; exit $$rc
 endef
 
-check-kmod: kmod-style build-all $(KMOD) $(RAW_IOCTL) $(RAW_VCPU) $(IOCTL_FUZZ)
+check-kmod: kmod-style build-all $(KMOD) $(RAW_IOCTL) $(RAW_VCPU) $(IOCTL_FUZZ) \
+		$(MONITOR_DIRTY)
 	$(call kmod_lab_suite,1)
 
 # A stuck guest suite ends the lab, not the whole of make check.

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: ISC
 # C unit tests of the monitor's cores, under ASan+UBSan.
 
-UNIT_TESTS := elf_loader options hypercalls
+UNIT_TESTS := elf_loader options hypercalls dirty_marks
 UNIT_BIN   := $(BUILD)/tests/unit
 UNIT_MON_OBJS := $(filter-out %/main.o,$(MONITOR_SAN_OBJS))
 
