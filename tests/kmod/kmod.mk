@@ -38,7 +38,8 @@ $(BUILD)/tests/kmod/raw_%: tests/kmod/raw_%.c tests/kmod/raw.h \
 # The monitor's dirty tracking on a device (docs/migration.md): the
 # monitor's own objects, sanitized, as the unit tests link them. It runs
 # with the raw suites, on /dev/skiff and /dev/kvm, in both paging modes.
-MONITOR_DIRTY_OBJS := $(filter-out %/main.o,$(MONITOR_SAN_OBJS)) $(API_SAN_OBJS)
+MONITOR_DIRTY_OBJS := $(filter-out %/main.o,$(MONITOR_SAN_OBJS)) $(API_SAN_OBJS) \
+	$(MIGRATION_SAN_OBJS)
 
 $(MONITOR_DIRTY): tests/kmod/monitor_dirty.c $(MONITOR_DIRTY_OBJS) \
 		tests/lib/test_harness.h $(MONITOR_HDRS)
