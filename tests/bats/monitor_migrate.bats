@@ -63,6 +63,9 @@ start_destination() {
 migrate() {
 	run "$TOOLS/ctl-fd" "$SRC_SOCK" "tcp:$DST_PORT" \
 		"{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"monitor.migrate\",\"params\":{\"token\":\"$1\"${2:+,$2}}}"
+	# For the failure messages: what the destination said.
+	echo "destination: $(cat "$BATS_TEST_TMPDIR/dst.out" \
+		"$BATS_TEST_TMPDIR/dst.status" 2>/dev/null | tr -d '\0')" >&2
 }
 
 @test "migrate: the counter goes on at the destination; the source exits as migrated" {

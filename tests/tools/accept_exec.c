@@ -46,11 +46,12 @@ int main(int argc, char **argv)
 	fd = atoi(argv[2]);
 	s = listen_any(argv[1]);
 	c = s < 0 ? -1 : accept(s, NULL, NULL);
+	if (c >= 0)
+		close(s);	/* first: it may hold descriptor FD */
 	if (c < 0 || dup2(c, fd) < 0) {
 		fprintf(stderr, "accept-exec: %s\n", strerror(errno));
 		return 1;
 	}
-	close(s);
 	if (c != fd)
 		close(c);
 	execvp(argv[3], argv + 3);
