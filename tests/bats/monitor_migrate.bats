@@ -37,7 +37,7 @@ start_source() {
 	require_kvm
 	require_guest counter
 	SRC_SOCK=$BATS_TEST_TMPDIR/src.sock
-	"$MONITOR" --mem=4 --name=c1 --control="$SRC_SOCK" \
+	"$MONITOR" $(monitor_device_args) --mem=4 --name=c1 --control="$SRC_SOCK" \
 		--status-file="$BATS_TEST_TMPDIR/src.status" \
 		"$SKIFF_GUESTS/counter.hvt" >"$BATS_TEST_TMPDIR/src.out" 2>&1 &
 	MON_PID=$!
@@ -49,7 +49,7 @@ start_source() {
 # in $DST_PORT, its output in $BATS_TEST_TMPDIR/dst.out.
 start_destination() {
 	local pf=$BATS_TEST_TMPDIR/port
-	"$TOOLS/accept-exec" "$pf" 5 "$MONITOR" --mem=4 --name=c1 \
+	"$TOOLS/accept-exec" "$pf" 5 "$MONITOR" $(monitor_device_args) --mem=4 --name=c1 \
 		--control="$BATS_TEST_TMPDIR/dst.sock" \
 		--status-file="$BATS_TEST_TMPDIR/dst.status" \
 		--incoming=@5 --incoming-token=@7 "$SKIFF_GUESTS/counter.hvt" \

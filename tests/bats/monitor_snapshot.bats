@@ -28,7 +28,7 @@ teardown() {
 start_counter() {
 	require_kvm
 	require_guest counter
-	"$MONITOR" --mem=4 --name=c1 --control="$1" \
+	"$MONITOR" $(monitor_device_args) --mem=4 --name=c1 --control="$1" \
 		"$SKIFF_GUESTS/counter.hvt" >"$BATS_TEST_TMPDIR/out" 2>&1 &
 	MON_PID=$!
 	wait_until 10 grep -q 'tick 2' "$BATS_TEST_TMPDIR/out" ||
@@ -76,7 +76,7 @@ snapshot() {
 	assert_success
 	after=$(ticks)
 	kill -9 "$MON_PID"
-	"$MONITOR" --mem=4 --name=c2 --incoming=@5 "$SKIFF_GUESTS/counter.hvt" \
+	"$MONITOR" $(monitor_device_args) --mem=4 --name=c2 --incoming=@5 "$SKIFF_GUESTS/counter.hvt" \
 		5<"$snap" >"$out2" 2>&1 &
 	MON2_PID=$!
 	wait_until 10 grep -q tick "$out2" ||
@@ -102,7 +102,7 @@ snapshot() {
 	sleep 2
 	assert_equal "$(ticks)" "$n"
 	kill -9 "$MON_PID"
-	"$MONITOR" --mem=4 --incoming=@5 "$SKIFF_GUESTS/counter.hvt" \
+	"$MONITOR" $(monitor_device_args) --mem=4 --incoming=@5 "$SKIFF_GUESTS/counter.hvt" \
 		5<"$snap" >"$BATS_TEST_TMPDIR/out2" 2>&1 &
 	MON2_PID=$!
 	wait_until 10 grep -q "tick $((n + 1))" "$BATS_TEST_TMPDIR/out2"
@@ -135,7 +135,7 @@ snapshot() {
 restore_fails() {
 	local msg=$1
 	shift
-	run "$MONITOR" --status-file="$BATS_TEST_TMPDIR/status" "$@"
+	run "$MONITOR" $(monitor_device_args) --status-file="$BATS_TEST_TMPDIR/status" "$@"
 	assert_failure 1
 	assert_output --partial "$msg"
 	refute_output --partial tick
@@ -158,7 +158,7 @@ restore_fails() {
 		--mem=4 --incoming=@5 "$SKIFF_GUESTS/counter.hvt" 5<"$BATS_TEST_TMPDIR/cut"
 	restore_fails "restore: migration stream: hello: not a skiff migration stream (bad magic)" \
 		--mem=4 --incoming=@5 "$SKIFF_GUESTS/counter.hvt" 5<"$SKIFF_GUESTS/counter.hvt"
-	run "$MONITOR" --mem=4 --incoming=3 "$SKIFF_GUESTS/counter.hvt"
+	run "$MONITOR" $(monitor_device_args) --mem=4 --incoming=3 "$SKIFF_GUESTS/counter.hvt"
 	assert_failure 1
 	assert_output --partial "--incoming: @FD needs a file descriptor number"
 }

@@ -62,7 +62,9 @@ KMOD_LAB_TIMEOUT ?= 600
 # /dev/skiff, with the same expected output and status as on /dev/kvm
 # (make check runs both), and skiffd running a VM there.
 KMOD_BATS := $(TOP)/tests/bats/guests.bats $(TOP)/tests/bats/hostile.bats \
-	$(TOP)/tests/bats/torture.bats $(TOP)/tests/bats/kmod_daemon.bats
+	$(TOP)/tests/bats/torture.bats $(TOP)/tests/bats/kmod_daemon.bats \
+	$(TOP)/tests/bats/monitor_snapshot.bats \
+	$(TOP)/tests/bats/monitor_migrate.bats
 
 .PHONY: check-kmod check-kmod-guests kmod-style
 kmod-style:
