@@ -110,10 +110,10 @@ static int on_clock(void *o, const struct stream_clock *k,
 static int on_device(void *o, const char *name, const void *blob, size_t len,
 		     struct stream_error *e)
 {
-	snprintf(e->msg, sizeof(e->msg),
-		 "device %s: this monitor keeps no device state to restore",
-		 name);
-	return -1;
+	struct restore *r = o;
+
+	return device_state_restore(r->vm, name, blob, len, e->msg,
+				    sizeof(e->msg));
 }
 
 static const struct stream_callbacks restore_cb = {
@@ -318,6 +318,8 @@ int restore_from_fd(struct vm *vm, int fd, const uint8_t *token)
 	if (read_file(rd, fd, buf) == 0 && load_state(&incoming, false) == 0)
 		rc = 0;
 out:
+	if (rc == 0)
+		device_state_announce(vm);
 	stream_reader_free(rd);
 	free(buf);
 	return rc;
