@@ -215,8 +215,8 @@ static int answer_open(struct answer *a, int fd, const uint8_t *token)
 	stream_fd_init(&a->out, fd, 0);
 	a->w = stream_writer_new(&wc, &err);
 	if (!a->w)
-		mon_warn("incoming migration: cannot answer the source: %s",
-			 err.msg);
+		mon_err("incoming migration: cannot answer the source: %s",
+			err.msg);
 	return a->w ? 0 : -1;
 }
 
