@@ -1,0 +1,584 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * vm.migrate: the source's side of a live migration.
+ *
+ *   1. Connect to the destination, non-blocking on the event loop, with
+ *      a deadline.
+ *   2. Write the handshake (the VM's definition, keyed by the token) and
+ *      read the destination's answer, an ack stream keyed by the same
+ *      token, exactly to its end: refused (its reason is the error) or
+ *      ready (its monitor is waiting on the other end).
+ *   3. Hand the socket to the VM's monitor with monitor.migrate; the RPC
+ *      answer waits. Meanwhile monitor.info's "migration" object is
+ *      polled every PROGRESS_MS and sent to the caller as
+ *      migration.progress notifications.
+ *   4. The monitor answers when the guest runs on the destination and
+ *      exits "migrated"; migration_hooks.c then removes the VM here.
+ *
+ * Nothing depends on the client after the call: if it goes away the
+ * migration completes all the same (its answer is dropped). If skiffd
+ * itself dies, the monitor holds the socket and completes it; the next
+ * skiffd drops the VM when it sees the monitor exited "migrated".
+ *
+ * The migration is a VM job (vm_jobs.c): a console rotation waits for
+ * it; vm.pause, vm.resume and vm.stop are refused meanwhile.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "migration.h"
+#include "rpc_params.h"
+#include "stream.h"
+
+#define CONNECT_TIMEOUT_S	10
+#define ANSWER_TIMEOUT_S	30	/* the destination checks and spawns */
+#define PROGRESS_MS		200
+#define MIGRATE_TIMEOUT_MS	(24 * 3600 * 1000)
+#define USER_TIMEOUT_MS		30000
+
+enum send_step { STEP_CONNECT, STEP_WRITE, STEP_ANSWER, STEP_MONITOR };
+
+struct migrate_op {
+	struct vm_job job;		/* first: the job is the op */
+	struct migrate_op *next;
+	struct vm *vm;
+	struct rpc_reply *reply;
+	char dest[MIGRATION_ADDR_MAX];
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+	uint8_t token[MIGRATION_TOKEN_BYTES];
+	double downtime_ms, bandwidth;
+	uint64_t max_rounds;		/* 0: the monitor's default */
+	enum send_step step;
+	int fd;
+	struct event *ev;
+	uint8_t *out;			/* the handshake */
+	size_t out_len, out_off;
+	struct stream_reader *ack;
+	uint32_t ack_status;
+	char ack_msg[STREAM_ACK_MSG_MAX];
+	bool acked;
+	struct event *progress_ev;
+	bool polling, finished;
+	double started;
+};
+
+static struct migrate_op *outgoing;
+
+bool migration_outgoing(const struct vm *vm)
+{
+	struct migrate_op *op;
+
+	for (op = outgoing; op; op = op->next)
+		if (op->vm == vm)
+			return true;
+	return false;
+}
+
+static void op_unlink(struct migrate_op *op)
+{
+	struct migrate_op **pp;
+
+	for (pp = &outgoing; *pp; pp = &(*pp)->next)
+		if (*pp == op) {
+			*pp = op->next;
+			return;
+		}
+}
+
+static void op_release(struct migrate_op *op)
+{
+	if (!op->finished || op->polling)
+		return;
+	sodium_memzero(op->token, sizeof(op->token));
+	free(op);
+}
+
+static void op_close(struct migrate_op *op)
+{
+	if (op->ev)
+		event_free(op->ev);
+	op->ev = NULL;
+	if (op->progress_ev)
+		event_free(op->progress_ev);
+	op->progress_ev = NULL;
+	if (op->fd >= 0)
+		close(op->fd);
+	op->fd = -1;
+	free(op->out);
+	op->out = NULL;
+	stream_reader_free(op->ack);
+	op->ack = NULL;
+}
+
+/* The end of the job: answer, forget the op (freed once no poll is out). */
+static void op_finish(struct migrate_op *op, json_t *result,
+		      struct jsonrpc_error *err)
+{
+	struct vm *vm = op->vm;
+
+	op_close(op);
+	op_unlink(op);
+	if (err) {
+		log_warn("%s", err->message);
+		rpc_reply_error(op->reply, err);
+	} else {
+		rpc_reply_result(op->reply, result);
+	}
+	op->finished = true;
+	op->vm = NULL;
+	vm_job_done(vm);
+	op_release(op);
+}
+
+/* A failure before the monitor had the socket: the guest never paused. */
+static void fail_early(struct migrate_op *op, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void fail_early(struct migrate_op *op, int code, const char *fmt, ...)
+{
+	struct jsonrpc_error err = { 0 };
+	char why[300];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	jsonrpc_error_set(&err, code,
+			  "vm %s: migration to %s: %s; the guest runs on here",
+			  op->vm->def.name, op->dest, why);
+	op_finish(op, NULL, &err);
+	jsonrpc_error_clear(&err);
+}
+
+static void step_cb(evutil_socket_t fd, short what, void *arg);
+
+static int wait_for(struct migrate_op *op, short what, int seconds)
+{
+	struct timeval tv = { seconds, 0 };
+
+	if (op->ev)
+		event_free(op->ev);
+	op->ev = event_new(op->vm->d->base, op->fd, what, step_cb, op);
+	return op->ev && !event_add(op->ev, &tv) ? 0 : -1;
+}
+
+/* The monitor's word, as the API tells it. */
+static void migrate_failed(struct migrate_op *op, struct jsonrpc_error *e)
+{
+	struct vm *vm = op->vm;
+	struct jsonrpc_error err = { 0 };
+	const char *msg = e->message;
+	size_t n = strlen(vm->def.name);
+
+	if (!strncmp(msg, "vm ", 3) && !strncmp(msg + 3, vm->def.name, n) &&
+	    !strncmp(msg + 3 + n, ": ", 2))
+		msg += 5 + n;
+	if (!strncmp(msg, "monitor.migrate: ", 17))
+		msg += 17;
+	if (!strncmp(msg, "monitor: ", 9))
+		msg += 9;
+	if (strstr(msg, "outcome unknown"))
+		jsonrpc_error_set(&err, SKIFF_ERR_ILLEGAL_STATE,
+				  "vm %s: monitor: %s", vm->def.name, msg);
+	else if (vm_state_active(vm->state))
+		jsonrpc_error_set(&err, e->code ? e->code : SKIFF_ERR_SYSTEM,
+				  "vm %s: monitor: %s (the guest runs on here)",
+				  vm->def.name, msg);
+	else
+		jsonrpc_error_set(&err, e->code ? e->code : SKIFF_ERR_SYSTEM,
+				  "vm %s: monitor: %s", vm->def.name, msg);
+	op_finish(op, NULL, &err);
+	jsonrpc_error_clear(&err);
+}
+
+static double num(json_t *o, const char *key)
+{
+	return json_number_value(json_object_get(o, key));
+}
+
+static void migrate_done(struct vm *vm, json_t *result,
+			 struct jsonrpc_error *err, void *arg)
+{
+	struct migrate_op *op = arg;
+	json_t *r;
+
+	if (!result) {
+		migrate_failed(op, err);
+		return;
+	}
+	r = json_pack("{s:s,s:s,s:f,s:f,s:I,s:I,s:I}", "name", vm->def.name,
+		      "destination", op->dest,
+		      "total_seconds", num(result, "total_seconds"),
+		      "downtime_ms", num(result, "downtime_ms"),
+		      "rounds", (json_int_t)num(result, "rounds"),
+		      "bytes", (json_int_t)num(result, "bytes"),
+		      "pages", (json_int_t)num(result, "pages"));
+	log_info("vm %s: migrated to %s in %.2f s, downtime %.1f ms",
+		 vm->def.name, op->dest, num(result, "total_seconds"),
+		 num(result, "downtime_ms"));
+	op_finish(op, r, NULL);
+}
+
+static void progress_arm(struct migrate_op *op);
+
+static void info_done(struct vm *vm, json_t *result,
+		      struct jsonrpc_error *err, void *arg)
+{
+	struct migrate_op *op = arg;
+	json_t *m = json_object_get(result, "migration");
+	json_t *p;
+
+	op->polling = false;
+	if (op->finished) {
+		op_release(op);
+		return;
+	}
+	if (json_is_object(m)) {
+		p = json_pack("{s:s,s:O*,s:O*,s:O*,s:O*,s:O*,s:O*}",
+			      "name", vm->def.name,
+			      "phase", json_object_get(m, "phase"),
+			      "round", json_object_get(m, "round"),
+			      "pages_sent", json_object_get(m, "pages_sent"),
+			      "bytes_sent", json_object_get(m, "bytes_sent"),
+			      "dirty_rate_mib_s",
+			      json_object_get(m, "dirty_rate_mib_s"),
+			      "estimated_downtime_ms",
+			      json_object_get(m, "estimated_downtime_ms"));
+		if (p)
+			rpc_reply_notify(op->reply, "migration.progress", p);
+	}
+	progress_arm(op);
+}
+
+static void progress_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct migrate_op *op = arg;
+	struct jsonrpc_error err = { 0 };
+
+	if (op->finished || op->polling)
+		return;
+	if (monitor_call_async(op->vm->d, op->vm, "monitor.info", NULL,
+			       MONITOR_INFO_TIMEOUT_MS * 4, info_done, op,
+			       &err)) {
+		jsonrpc_error_clear(&err);
+		progress_arm(op);
+		return;
+	}
+	op->polling = true;
+}
+
+static void progress_arm(struct migrate_op *op)
+{
+	struct timeval tv = { 0, PROGRESS_MS * 1000 };
+
+	if (!op->progress_ev)
+		op->progress_ev = evtimer_new(op->vm->d->base, progress_cb, op);
+	if (op->progress_ev)
+		evtimer_add(op->progress_ev, &tv);
+}
+
+/* Blocking, and a dead peer noticed: the monitor owns it from now on. */
+static int socket_for_monitor(int fd)
+{
+	int one = 1, idle = 5, intvl = 2, cnt = 3;
+	unsigned int uto = USER_TIMEOUT_MS;
+
+	return fcntl(fd, F_SETFL, 0) ||
+	       setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one)) ||
+	       setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle)) ||
+	       setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl)) ||
+	       setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt)) ||
+	       setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &uto, sizeof(uto)) ||
+	       setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) ?
+	       -1 : 0;
+}
+
+static void hand_over(struct migrate_op *op)
+{
+	struct jsonrpc_error err = { 0 };
+	char hex[MIGRATION_TOKEN_HEX + 1];
+	json_t *params;
+	int rc;
+
+	if (op->ev)
+		event_free(op->ev);
+	op->ev = NULL;
+	if (socket_for_monitor(op->fd)) {
+		fail_early(op, SKIFF_ERR_SYSTEM, "%s", strerror(errno));
+		return;
+	}
+	migration_token_hex(op->token, hex);
+	params = json_pack("{s:s,s:f,s:f}", "token", hex,
+			   "downtime_ms", op->downtime_ms,
+			   "bandwidth_mib_s", op->bandwidth);
+	sodium_memzero(hex, sizeof(hex));
+	if (op->max_rounds)
+		json_object_set_new(params, "max_rounds",
+				    json_integer((json_int_t)op->max_rounds));
+	op->step = STEP_MONITOR;
+	rc = monitor_call_async_fd(op->vm->d, op->vm, "monitor.migrate",
+				   params, op->fd, MIGRATE_TIMEOUT_MS,
+				   migrate_done, op, &err);
+	json_decref(params);
+	/* The monitor call keeps its own copy until the line is out. */
+	close(op->fd);
+	op->fd = -1;
+	if (rc) {
+		fail_early(op, err.code, "%s", err.message);
+		jsonrpc_error_clear(&err);
+		return;
+	}
+	log_info("vm %s: migration to %s: the destination is ready; pre-copy starts",
+		 op->vm->def.name, op->dest);
+	progress_arm(op);
+}
+
+static int on_ack(void *opaque, uint32_t status, const char *msg,
+		  struct stream_error *err)
+{
+	struct migrate_op *op = opaque;
+
+	op->ack_status = status;
+	snprintf(op->ack_msg, sizeof(op->ack_msg), "%s", msg);
+	op->acked = true;
+	return 0;
+}
+
+static const struct stream_callbacks ack_cb = { .ack = on_ack };
+
+/* The destination's answer, read to its last byte and no further. */
+static void read_answer(struct migrate_op *op)
+{
+	uint8_t buf[512];
+	size_t want = stream_reader_want(op->ack);
+	ssize_t n = recv(op->fd, buf, want < sizeof(buf) ? want : sizeof(buf),
+			 0);
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		fail_early(op, SKIFF_ERR_SYSTEM,
+			   "the destination closed the connection (a wrong or spent token, or an expired one?)");
+		return;
+	}
+	if (stream_reader_feed(op->ack, buf, (size_t)n)) {
+		fail_early(op, SKIFF_ERR_SYSTEM, "its answer: %s",
+			   stream_reader_error(op->ack));
+		return;
+	}
+	if (!stream_reader_done(op->ack))
+		return;
+	if (!op->acked || op->ack_status) {
+		fail_early(op, SKIFF_ERR_SYSTEM, "the destination refused: %s",
+			   op->ack_msg[0] ? op->ack_msg : "no reason given");
+		return;
+	}
+	hand_over(op);
+}
+
+static int start_answer(struct migrate_op *op)
+{
+	struct stream_reader_config rc = {
+		.cb = &ack_cb, .opaque = op, .token = op->token,
+		.direction = STREAM_TO_SOURCE,
+	};
+	struct stream_error e;
+
+	op->ack = stream_reader_new(&rc, &e);
+	op->step = STEP_ANSWER;
+	return op->ack ? wait_for(op, EV_READ | EV_PERSIST, ANSWER_TIMEOUT_S) : -1;
+}
+
+static void write_handshake(struct migrate_op *op)
+{
+	ssize_t n = send(op->fd, op->out + op->out_off,
+			 op->out_len - op->out_off, MSG_NOSIGNAL);
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n < 0) {
+		fail_early(op, SKIFF_ERR_SYSTEM, "sending the handshake: %s",
+			   strerror(errno));
+		return;
+	}
+	op->out_off += (size_t)n;
+	if (op->out_off < op->out_len)
+		return;
+	if (start_answer(op))
+		fail_early(op, SKIFF_ERR_SYSTEM, "out of memory");
+}
+
+static void connected(struct migrate_op *op)
+{
+	json_t *def;
+	char why[256];
+	int e = 0;
+	socklen_t len = sizeof(e);
+
+	if (getsockopt(op->fd, SOL_SOCKET, SO_ERROR, &e, &len) || e) {
+		fail_early(op, SKIFF_ERR_SYSTEM, "connecting: %s",
+			   strerror(e ? e : errno));
+		return;
+	}
+	def = vm_def_to_json(&op->vm->def);
+	if (migration_handshake_encode(def, op->token, &op->out, &op->out_len,
+				       why, sizeof(why))) {
+		json_decref(def);
+		fail_early(op, SKIFF_ERR_SYSTEM, "%s", why);
+		return;
+	}
+	json_decref(def);
+	op->step = STEP_WRITE;
+	if (wait_for(op, EV_WRITE | EV_PERSIST, ANSWER_TIMEOUT_S))
+		fail_early(op, SKIFF_ERR_SYSTEM, "out of memory");
+}
+
+static void step_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct migrate_op *op = arg;
+	static const char *const steps[] = {
+		"connecting", "sending the handshake", "waiting for its answer",
+	};
+
+	if (what & EV_TIMEOUT) {
+		fail_early(op, SKIFF_ERR_SYSTEM, "%s: timed out",
+			   steps[op->step]);
+		return;
+	}
+	switch (op->step) {
+	case STEP_CONNECT:
+		connected(op);
+		break;
+	case STEP_WRITE:
+		write_handshake(op);
+		break;
+	case STEP_ANSWER:
+		read_answer(op);
+		break;
+	case STEP_MONITOR:
+		break;
+	}
+}
+
+static bool may_migrate(struct vm *vm, struct jsonrpc_error *err)
+{
+	if (vm->state == VM_RUNNING || vm->state == VM_PAUSED)
+		return true;
+	jsonrpc_error_set(err, SKIFF_ERR_ILLEGAL_STATE,
+			  "vm %s: cannot migrate: vm is %s (allowed when running or paused)",
+			  vm->def.name, vm_state_name(vm->state));
+	err->data = json_pack("{s:s,s:s}", "state", vm_state_name(vm->state),
+			      "operation", "migrate");
+	return false;
+}
+
+/* Its turn: check the state again, and connect. */
+static void migrate_run(struct vm_job *job, struct vm *vm, bool cancelled)
+{
+	struct migrate_op *op = (struct migrate_op *)job;
+	struct jsonrpc_error err = { 0 };
+
+	op->vm = vm;
+	if (cancelled) {
+		fail_early(op, SKIFF_ERR_SYSTEM, "skiffd is shutting down");
+		return;
+	}
+	if (!may_migrate(vm, &err)) {
+		op_finish(op, NULL, &err);
+		jsonrpc_error_clear(&err);
+		return;
+	}
+	op->started = now_monotonic();
+	op->fd = socket(op->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+			SOCK_CLOEXEC, 0);
+	if (op->fd < 0 ||
+	    (connect(op->fd, (struct sockaddr *)&op->ss, op->sslen) &&
+	     errno != EINPROGRESS)) {
+		fail_early(op, SKIFF_ERR_SYSTEM, "connecting: %s",
+			   strerror(errno));
+		return;
+	}
+	log_info("vm %s: migration to %s: connecting", vm->def.name, op->dest);
+	op->step = STEP_CONNECT;
+	if (wait_for(op, EV_WRITE, CONNECT_TIMEOUT_S))
+		fail_early(op, SKIFF_ERR_SYSTEM, "out of memory");
+}
+
+static int parse_params(json_t *p, struct migrate_op *op,
+			struct jsonrpc_error *err)
+{
+	const char *dest, *token;
+	char why[160];
+
+	op->downtime_ms = 5;
+	if (rpc_param_string(p, "destination", true, MIGRATION_ADDR_MAX - 1,
+			     &dest, err) ||
+	    rpc_param_string(p, "token", true, MIGRATION_TOKEN_HEX, &token,
+			     err) ||
+	    rpc_param_number(p, "downtime_ms", false, 0, 60000,
+			     &op->downtime_ms, err) < 0 ||
+	    rpc_param_number(p, "bandwidth_mib_s", false, 0, 1e6,
+			     &op->bandwidth, err) < 0 ||
+	    rpc_param_u64(p, "max_rounds", false, 1, 1000, &op->max_rounds,
+			  err) < 0)
+		return -1;
+	if (migration_addr_parse(dest, false, &op->ss, &op->sslen, why,
+				 sizeof(why)))
+		return rpc_params_error(err, "destination", "%s", why);
+	if (migration_token_parse(token, op->token))
+		return rpc_params_error(err, "token",
+					"expected %d hex digits",
+					MIGRATION_TOKEN_HEX);
+	snprintf(op->dest, sizeof(op->dest), "%s", dest);
+	return 0;
+}
+
+json_t *method_vm_migrate(struct rpc_call *c, json_t *p,
+			  struct jsonrpc_error *err)
+{
+	struct migrate_op *op = calloc(1, sizeof(*op));
+	struct vm *vm;
+
+	if (!op) {
+		jsonrpc_error_set(err, SKIFF_ERR_SYSTEM, "out of memory");
+		return NULL;
+	}
+	op->fd = -1;
+	if (parse_params(p, op, err))
+		goto fail;
+	vm = vm_param_managed(c, p, err);
+	if (!vm || !may_migrate(vm, err))
+		goto fail;
+	if (migration_outgoing(vm)) {
+		jsonrpc_error_set(err, SKIFF_ERR_ILLEGAL_STATE,
+				  "vm %s: cannot migrate: a migration of it is running",
+				  vm->def.name);
+		goto fail;
+	}
+	op->reply = rpc_defer(c);
+	if (!op->reply) {
+		jsonrpc_error_set(err, SKIFF_ERR_SYSTEM, "out of memory");
+		goto fail;
+	}
+	op->vm = vm;
+	op->next = outgoing;
+	outgoing = op;
+	op->job.run = migrate_run;
+	vm_job_submit(vm, &op->job);
+	return NULL;
+fail:
+	sodium_memzero(op->token, sizeof(op->token));
+	free(op);
+	return NULL;
+}
