@@ -139,6 +139,7 @@ static void shutdown_daemon(struct skiffd *d)
 	sd_stopping();
 	rpc_server_stop(d);
 	migration_prepare_shutdown(d);
+	migration_send_shutdown(d);
 	/* Keep the monitors running; only forget them. */
 	while (d->vms)
 		vm_remove(d, d->vms);

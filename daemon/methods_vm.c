@@ -278,7 +278,8 @@ json_t *method_vm_delete(struct rpc_call *c, json_t *p,
 	struct vm *vm = vm_param_managed(c, p, err);
 	char name[VM_NAME_MAX + 1];
 
-	if (!vm || vm_state_check(vm->def.name, vm->state, VM_OP_DELETE, err))
+	if (!vm || vm_state_check(vm->def.name, vm->state, VM_OP_DELETE, err) ||
+	    migration_refuse(vm, "delete", err))
 		return NULL;
 	strcpy(name, vm->def.name);
 	if (persist_remove_vm(c->d, name)) {

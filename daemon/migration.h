@@ -141,5 +141,9 @@ int migration_refuse(const struct vm *vm, const char *verb,
  */
 bool migration_monitor_ended(struct skiffd *d, struct vm *vm,
 			     enum vm_state prev);
+/* Did @vm's last monitor write the status kind "migrated" (status 0)? */
+bool migration_exited_migrated(struct skiffd *d, struct vm *vm);
+/* skiffd shuts down: drop the migrations not yet in a monitor's hands. */
+void migration_send_shutdown(struct skiffd *d);
 
 #endif

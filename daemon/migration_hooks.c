@@ -46,7 +46,7 @@ static void drop_cb(evutil_socket_t fd, short what, void *arg)
 	free(dr);
 }
 
-static bool exited_migrated(struct skiffd *d, struct vm *vm)
+bool migration_exited_migrated(struct skiffd *d, struct vm *vm)
 {
 	char dir[VM_PATH_MAX + 64];
 	const char *kind;
@@ -67,7 +67,7 @@ bool migration_monitor_ended(struct skiffd *d, struct vm *vm,
 			     enum vm_state prev)
 {
 	struct drop *dr;
-	bool migrated = exited_migrated(d, vm);
+	bool migrated = migration_exited_migrated(d, vm);
 
 	if (!migrated && prev != VM_INCOMING)
 		return false;

@@ -71,6 +71,7 @@ struct migrate_op {
 	struct event *progress_ev;
 	bool polling, finished;
 	double started;
+	json_t *last;			/* the last progress seen */
 };
 
 static struct migrate_op *outgoing;
@@ -101,6 +102,7 @@ static void op_release(struct migrate_op *op)
 	if (!op->finished || op->polling)
 		return;
 	sodium_memzero(op->token, sizeof(op->token));
+	json_decref(op->last);
 	free(op);
 }
 
@@ -119,6 +121,20 @@ static void op_close(struct migrate_op *op)
 	op->out = NULL;
 	stream_reader_free(op->ack);
 	op->ack = NULL;
+}
+
+void migration_send_shutdown(struct skiffd *d)
+{
+	struct migrate_op *op, *next;
+
+	/* The monitors keep theirs; the others just stop (no one to answer). */
+	for (op = outgoing; op; op = next) {
+		next = op->next;
+		if (op->step != STEP_MONITOR) {
+			op_close(op);
+			op_unlink(op);
+		}
+	}
 }
 
 /* The end of the job: answer, forget the op (freed once no poll is out). */
@@ -207,12 +223,37 @@ static double num(json_t *o, const char *key)
 	return json_number_value(json_object_get(o, key));
 }
 
+/*
+ * The monitor exited "migrated" before its answer was read (its exit
+ * and its last line race): the guest runs there. The figures are the
+ * last progress seen and this side's clock.
+ */
+static json_t *result_without_answer(struct migrate_op *op)
+{
+	json_t *m = op->last;
+
+	log_warn("vm %s: migrated to %s; the monitor's figures were lost with its answer",
+		 op->vm->def.name, op->dest);
+	return json_pack("{s:s,s:s,s:f,s:f,s:I,s:I,s:I}",
+			 "name", op->vm->def.name, "destination", op->dest,
+			 "total_seconds", now_monotonic() - op->started,
+			 "downtime_ms", num(m, "estimated_downtime_ms"),
+			 "rounds", (json_int_t)num(m, "round"),
+			 "bytes", (json_int_t)num(m, "bytes_sent"),
+			 "pages", (json_int_t)num(m, "pages_sent"));
+}
+
 static void migrate_done(struct vm *vm, json_t *result,
 			 struct jsonrpc_error *err, void *arg)
 {
 	struct migrate_op *op = arg;
 	json_t *r;
 
+	if (!result && !vm_state_active(vm->state) &&
+	    migration_exited_migrated(vm->d, vm)) {
+		op_finish(op, result_without_answer(op), NULL);
+		return;
+	}
 	if (!result) {
 		migrate_failed(op, err);
 		return;
@@ -245,6 +286,8 @@ static void info_done(struct vm *vm, json_t *result,
 		return;
 	}
 	if (json_is_object(m)) {
+		json_decref(op->last);
+		op->last = json_incref(m);
 		p = json_pack("{s:s,s:O*,s:O*,s:O*,s:O*,s:O*,s:O*}",
 			      "name", vm->def.name,
 			      "phase", json_object_get(m, "phase"),
