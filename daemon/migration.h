@@ -59,6 +59,10 @@ int migration_token_parse(const char *hex, uint8_t *tok);
 /* Constant-time comparison of two tokens. */
 bool migration_token_equal(const uint8_t *a, const uint8_t *b);
 
+#define MIGRATION_USER_TIMEOUT_MS 30000
+/* The socket as a monitor takes it (both sides); 0, or -1 with errno. */
+int migration_socket_for_monitor(int fd);
+
 /* --- migration_handshake.c ------------------------------------------------- */
 /*
  * migration_handshake_encode - the daemons' handshake: a stream to the

@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * Addresses and tokens for live migration: "ADDR:PORT" in and out, and
- * the one-time token as the 64 hex digits clients carry.
+ * Addresses, tokens and sockets for live migration: "ADDR:PORT" in and
+ * out, the one-time token as the 64 hex digits clients carry, and the
+ * options of the connection a monitor takes over.
  */
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,4 +131,25 @@ int migration_token_parse(const char *hex, uint8_t *tok)
 bool migration_token_equal(const uint8_t *a, const uint8_t *b)
 {
 	return sodium_memcmp(a, b, MIGRATION_TOKEN_BYTES) == 0;
+}
+
+/*
+ * Blocking (the monitor's transfer thread blocks on it), keepalives and
+ * TCP_USER_TIMEOUT so a peer that vanishes is noticed within seconds
+ * rather than the kernel's minutes, and no Nagle delay on the small
+ * records around the commit.
+ */
+int migration_socket_for_monitor(int fd)
+{
+	int one = 1, idle = 5, intvl = 2, cnt = 3;
+	unsigned int uto = MIGRATION_USER_TIMEOUT_MS;
+
+	return fcntl(fd, F_SETFL, 0) ||
+	       setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one)) ||
+	       setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle)) ||
+	       setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl)) ||
+	       setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt)) ||
+	       setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &uto, sizeof(uto)) ||
+	       setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) ?
+	       -1 : 0;
 }

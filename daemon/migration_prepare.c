@@ -44,7 +44,6 @@
 
 #define HANDSHAKE_TIMEOUT_S	10
 #define INCOMING_MAX_PENDING	16
-#define USER_TIMEOUT_MS		30000
 
 struct prepared;
 
@@ -272,22 +271,6 @@ static int token_pipe(const uint8_t *token)
 	return fds[0];
 }
 
-/* For the monitor: blocking, and a dead peer noticed within seconds. */
-static int socket_for_monitor(int fd)
-{
-	int one = 1, idle = 5, intvl = 2, cnt = 3;
-	unsigned int uto = USER_TIMEOUT_MS;
-
-	return fcntl(fd, F_SETFL, 0) ||
-	       setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one)) ||
-	       setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle)) ||
-	       setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl)) ||
-	       setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt)) ||
-	       setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &uto, sizeof(uto)) ||
-	       setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) ?
-	       -1 : 0;
-}
-
 static int start_incoming(struct prepared *p, struct pending *c,
 			  struct jsonrpc_error *err)
 {
@@ -302,7 +285,7 @@ static int start_incoming(struct prepared *p, struct pending *c,
 	if (!vm)
 		return -1;
 	tfd = token_pipe(p->token);
-	if (tfd < 0 || socket_for_monitor(c->fd)) {
+	if (tfd < 0 || migration_socket_for_monitor(c->fd)) {
 		jsonrpc_error_set(err, SKIFF_ERR_SYSTEM,
 				  "vm %s: incoming migration: %s",
 				  vm->def.name, strerror(errno));

@@ -44,7 +44,6 @@
 #define ANSWER_TIMEOUT_S	30	/* the destination checks and spawns */
 #define PROGRESS_MS		200
 #define MIGRATE_TIMEOUT_MS	(24 * 3600 * 1000)
-#define USER_TIMEOUT_MS		30000
 
 enum send_step { STEP_CONNECT, STEP_WRITE, STEP_ANSWER, STEP_MONITOR };
 
@@ -331,22 +330,6 @@ static void progress_arm(struct migrate_op *op)
 		evtimer_add(op->progress_ev, &tv);
 }
 
-/* Blocking, and a dead peer noticed: the monitor owns it from now on. */
-static int socket_for_monitor(int fd)
-{
-	int one = 1, idle = 5, intvl = 2, cnt = 3;
-	unsigned int uto = USER_TIMEOUT_MS;
-
-	return fcntl(fd, F_SETFL, 0) ||
-	       setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one)) ||
-	       setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle)) ||
-	       setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl)) ||
-	       setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt)) ||
-	       setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &uto, sizeof(uto)) ||
-	       setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) ?
-	       -1 : 0;
-}
-
 static void hand_over(struct migrate_op *op)
 {
 	struct jsonrpc_error err = { 0 };
@@ -357,7 +340,7 @@ static void hand_over(struct migrate_op *op)
 	if (op->ev)
 		event_free(op->ev);
 	op->ev = NULL;
-	if (socket_for_monitor(op->fd)) {
+	if (migration_socket_for_monitor(op->fd)) {
 		fail_early(op, SKIFF_ERR_SYSTEM, "%s", strerror(errno));
 		return;
 	}

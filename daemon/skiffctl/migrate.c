@@ -16,8 +16,10 @@
 
 #include "skiffctl.h"
 
-enum { OPT_LISTEN = 256, OPT_EXPIRE, OPT_MAP_BLOCK, OPT_MAP_NET, OPT_TOKEN,
-       OPT_DOWNTIME, OPT_BANDWIDTH, OPT_ROUNDS };
+enum {
+	OPT_LISTEN = 256, OPT_EXPIRE, OPT_MAP_BLOCK, OPT_MAP_NET, OPT_TOKEN,
+	OPT_DOWNTIME, OPT_BANDWIDTH, OPT_ROUNDS,
+};
 
 static int usage(const char *msg)
 {
