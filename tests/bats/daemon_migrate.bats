@@ -154,8 +154,13 @@ start_counter() {
 # there (after a migration the VM and its log are gone from the source).
 follow() {
 	on "$1" logs -f "$2" >"$3" 2>/dev/null &
-	echo $! >>"$BATS_TEST_TMPDIR/a/pids"
+	FOLLOW_PID=$!
+	echo "$FOLLOW_PID" >>"$BATS_TEST_TMPDIR/a/pids"
 	wait_until 5 test -s "$3"
+}
+
+gone() {
+	! kill -0 "$1" 2>/dev/null
 }
 
 # migrate_ok FROM TO NAME: the counter moves; its ticks go on.
@@ -168,6 +173,8 @@ migrate_ok() {
 	assert_output --regexp "migrated $name to $DEST: [0-9.]+ s, downtime [0-9.]+ ms, [0-9]+ rounds, [0-9.]+ MiB, [0-9]+ pages"
 	runs_only_on "$to" "$name"
 	wait_until 5 ticked_on "$to" "$name" '[0-9]*'
+	# logs -f ends when the source's VM stops, after its last bytes.
+	wait_until 10 gone "$FOLLOW_PID"
 	last=$(ticks_of "$log" | tail -n1)
 	first=$(on "$to" logs "$name" | sed -n 's/^tick \([0-9]*\)$/\1/p' | head -n1)
 	[ -n "$last" ] && [ "$first" -eq $((last + 1)) ] ||
