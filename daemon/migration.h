@@ -13,9 +13,10 @@
  *   skiff-monitor --incoming=@FD  <== the monitors' stream ==  skiff-monitor
  *
  * One file per job: migration_addr.c (addresses, tokens),
- * migration_handshake.c (the handshake stream), migration_map.c (device
- * mappings), migration_prepare.c (the destination), migration_send.c
- * (the source), migration_hooks.c (what the rest of skiffd asks).
+ * migration_handshake.c (the handshake stream), migration_dial.c (the
+ * source's connection and handshake), migration_map.c (device mappings),
+ * migration_prepare.c (the destination), migration_send.c (the source's
+ * vm.migrate), migration_hooks.c (what the rest of skiffd asks).
  */
 #ifndef SKIFF_DAEMON_MIGRATION_H
 #define SKIFF_DAEMON_MIGRATION_H
@@ -90,6 +91,28 @@ uint64_t migration_hs_bytes(const struct migration_hs *hs);
 const char *migration_hs_error(const struct migration_hs *hs);
 /* The definition, parsed but not validated (NULL until done); borrowed. */
 json_t *migration_hs_definition(const struct migration_hs *hs);
+
+/* --- migration_dial.c: the source's side of the handshake ----------------- */
+/*
+ * How a dial ends: @fd, the connected socket (the caller's; the monitors'
+ * stream not yet begun), or -1 and @why ("connecting: Connection
+ * refused", "the destination refused: ...").
+ */
+typedef void (*migration_dial_fn)(int fd, const char *why, void *arg);
+struct migration_dial;
+/*
+ * migration_dial_start - connect to @sa, send the handshake holding @def
+ * keyed by @token, read the destination's answer; @cb runs once, from the
+ * loop. NULL (and @cb never runs) with @why if it cannot even start.
+ */
+struct migration_dial *migration_dial_start(struct event_base *base,
+					    const struct sockaddr *sa,
+					    socklen_t salen,
+					    const uint8_t *token, json_t *def,
+					    migration_dial_fn cb, void *arg,
+					    char *why, size_t whylen);
+/* Stop a dial in flight; its callback never runs. */
+void migration_dial_cancel(struct migration_dial *dl);
 
 /* --- migration_map.c -------------------------------------------------------- */
 struct migration_map_entry {

@@ -2,12 +2,10 @@
 /*
  * vm.migrate: the source's side of a live migration.
  *
- *   1. Connect to the destination, non-blocking on the event loop, with
- *      a deadline.
- *   2. Write the handshake (the VM's definition, keyed by the token) and
- *      read the destination's answer, an ack stream keyed by the same
- *      token, exactly to its end: refused (its reason is the error) or
- *      ready (its monitor is waiting on the other end).
+ *   1-2. Connect to the destination, write the handshake (the VM's
+ *      definition, keyed by the token) and read its answer, exactly to
+ *      its end: refused (its reason is the error) or ready (its monitor
+ *      waits on the other end). migration_dial.c does this on the loop.
  *   3. Hand the socket to the VM's monitor with monitor.migrate; the RPC
  *      answer waits. Meanwhile monitor.info's "migration" object is
  *      polled every PROGRESS_MS and sent to the caller as
@@ -40,12 +38,8 @@
 #include "rpc_params.h"
 #include "stream.h"
 
-#define CONNECT_TIMEOUT_S	10
-#define ANSWER_TIMEOUT_S	30	/* the destination checks and spawns */
 #define PROGRESS_MS		200
 #define MIGRATE_TIMEOUT_MS	(24 * 3600 * 1000)
-
-enum send_step { STEP_CONNECT, STEP_WRITE, STEP_ANSWER, STEP_MONITOR };
 
 struct migrate_op {
 	struct vm_job job;		/* first: the job is the op */
@@ -58,15 +52,8 @@ struct migrate_op {
 	uint8_t token[MIGRATION_TOKEN_BYTES];
 	double downtime_ms, bandwidth;
 	uint64_t max_rounds;		/* 0: the monitor's default */
-	enum send_step step;
-	int fd;
-	struct event *ev;
-	uint8_t *out;			/* the handshake */
-	size_t out_len, out_off;
-	struct stream_reader *ack;
-	uint32_t ack_status;
-	char ack_msg[STREAM_ACK_MSG_MAX];
-	bool acked;
+	struct migration_dial *dial;	/* until the monitor has the socket */
+	bool in_monitor;
 	struct event *progress_ev;
 	bool polling, finished;
 	double started;
@@ -107,19 +94,11 @@ static void op_release(struct migrate_op *op)
 
 static void op_close(struct migrate_op *op)
 {
-	if (op->ev)
-		event_free(op->ev);
-	op->ev = NULL;
+	migration_dial_cancel(op->dial);
+	op->dial = NULL;
 	if (op->progress_ev)
 		event_free(op->progress_ev);
 	op->progress_ev = NULL;
-	if (op->fd >= 0)
-		close(op->fd);
-	op->fd = -1;
-	free(op->out);
-	op->out = NULL;
-	stream_reader_free(op->ack);
-	op->ack = NULL;
 }
 
 void migration_send_shutdown(struct skiffd *d)
@@ -129,7 +108,7 @@ void migration_send_shutdown(struct skiffd *d)
 	/* The monitors keep theirs; the others just stop (no one to answer). */
 	for (op = outgoing; op; op = next) {
 		next = op->next;
-		if (op->step != STEP_MONITOR) {
+		if (!op->in_monitor) {
 			op_close(op);
 			op_unlink(op);
 		}
@@ -174,18 +153,6 @@ static void fail_early(struct migrate_op *op, int code, const char *fmt, ...)
 			  op->vm->def.name, op->dest, why);
 	op_finish(op, NULL, &err);
 	jsonrpc_error_clear(&err);
-}
-
-static void step_cb(evutil_socket_t fd, short what, void *arg);
-
-static int wait_for(struct migrate_op *op, short what, int seconds)
-{
-	struct timeval tv = { seconds, 0 };
-
-	if (op->ev)
-		event_free(op->ev);
-	op->ev = event_new(op->vm->d->base, op->fd, what, step_cb, op);
-	return op->ev && !event_add(op->ev, &tv) ? 0 : -1;
 }
 
 /* The monitor's word, as the API tells it. */
@@ -330,18 +297,23 @@ static void progress_arm(struct migrate_op *op)
 		evtimer_add(op->progress_ev, &tv);
 }
 
-static void hand_over(struct migrate_op *op)
+/* The destination is ready: the monitor takes the socket from here. */
+static void hand_over(int fd, const char *why, void *arg)
 {
+	struct migrate_op *op = arg;
 	struct jsonrpc_error err = { 0 };
 	char hex[MIGRATION_TOKEN_HEX + 1];
 	json_t *params;
 	int rc;
 
-	if (op->ev)
-		event_free(op->ev);
-	op->ev = NULL;
-	if (migration_socket_for_monitor(op->fd)) {
+	op->dial = NULL;
+	if (fd < 0) {
+		fail_early(op, SKIFF_ERR_SYSTEM, "%s", why);
+		return;
+	}
+	if (migration_socket_for_monitor(fd)) {
 		fail_early(op, SKIFF_ERR_SYSTEM, "%s", strerror(errno));
+		close(fd);
 		return;
 	}
 	migration_token_hex(op->token, hex);
@@ -352,15 +324,15 @@ static void hand_over(struct migrate_op *op)
 	if (op->max_rounds)
 		json_object_set_new(params, "max_rounds",
 				    json_integer((json_int_t)op->max_rounds));
-	op->step = STEP_MONITOR;
+	op->in_monitor = true;
 	rc = monitor_call_async_fd(op->vm->d, op->vm, "monitor.migrate",
-				   params, op->fd, MIGRATE_TIMEOUT_MS,
+				   params, fd, MIGRATE_TIMEOUT_MS,
 				   migrate_done, op, &err);
 	json_decref(params);
 	/* The monitor call keeps its own copy until the line is out. */
-	close(op->fd);
-	op->fd = -1;
+	close(fd);
 	if (rc) {
+		op->in_monitor = false;
 		fail_early(op, err.code, "%s", err.message);
 		jsonrpc_error_clear(&err);
 		return;
@@ -368,133 +340,6 @@ static void hand_over(struct migrate_op *op)
 	log_info("vm %s: migration to %s: the destination is ready; pre-copy starts",
 		 op->vm->def.name, op->dest);
 	progress_arm(op);
-}
-
-static int on_ack(void *opaque, uint32_t status, const char *msg,
-		  struct stream_error *err)
-{
-	struct migrate_op *op = opaque;
-
-	op->ack_status = status;
-	snprintf(op->ack_msg, sizeof(op->ack_msg), "%s", msg);
-	op->acked = true;
-	return 0;
-}
-
-static const struct stream_callbacks ack_cb = { .ack = on_ack };
-
-/* The destination's answer, read to its last byte and no further. */
-static void read_answer(struct migrate_op *op)
-{
-	uint8_t buf[512];
-	size_t want = stream_reader_want(op->ack);
-	ssize_t n = recv(op->fd, buf, want < sizeof(buf) ? want : sizeof(buf),
-			 0);
-
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return;
-	if (n <= 0) {
-		fail_early(op, SKIFF_ERR_SYSTEM,
-			   "the destination closed the connection (a wrong or spent token, or an expired one?)");
-		return;
-	}
-	if (stream_reader_feed(op->ack, buf, (size_t)n)) {
-		fail_early(op, SKIFF_ERR_SYSTEM, "its answer: %s",
-			   stream_reader_error(op->ack));
-		return;
-	}
-	if (!stream_reader_done(op->ack))
-		return;
-	if (!op->acked || op->ack_status) {
-		fail_early(op, SKIFF_ERR_SYSTEM, "the destination refused: %s",
-			   op->ack_msg[0] ? op->ack_msg : "no reason given");
-		return;
-	}
-	hand_over(op);
-}
-
-static int start_answer(struct migrate_op *op)
-{
-	struct stream_reader_config rc = {
-		.cb = &ack_cb, .opaque = op, .token = op->token,
-		.direction = STREAM_TO_SOURCE,
-	};
-	struct stream_error e;
-
-	op->ack = stream_reader_new(&rc, &e);
-	op->step = STEP_ANSWER;
-	return op->ack ? wait_for(op, EV_READ | EV_PERSIST, ANSWER_TIMEOUT_S) : -1;
-}
-
-static void write_handshake(struct migrate_op *op)
-{
-	ssize_t n = send(op->fd, op->out + op->out_off,
-			 op->out_len - op->out_off, MSG_NOSIGNAL);
-
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return;
-	if (n < 0) {
-		fail_early(op, SKIFF_ERR_SYSTEM, "sending the handshake: %s",
-			   strerror(errno));
-		return;
-	}
-	op->out_off += (size_t)n;
-	if (op->out_off < op->out_len)
-		return;
-	if (start_answer(op))
-		fail_early(op, SKIFF_ERR_SYSTEM, "out of memory");
-}
-
-static void connected(struct migrate_op *op)
-{
-	json_t *def;
-	char why[256];
-	int e = 0;
-	socklen_t len = sizeof(e);
-
-	if (getsockopt(op->fd, SOL_SOCKET, SO_ERROR, &e, &len) || e) {
-		fail_early(op, SKIFF_ERR_SYSTEM, "connecting: %s",
-			   strerror(e ? e : errno));
-		return;
-	}
-	def = vm_def_to_json(&op->vm->def);
-	if (migration_handshake_encode(def, op->token, &op->out, &op->out_len,
-				       why, sizeof(why))) {
-		json_decref(def);
-		fail_early(op, SKIFF_ERR_SYSTEM, "%s", why);
-		return;
-	}
-	json_decref(def);
-	op->step = STEP_WRITE;
-	if (wait_for(op, EV_WRITE | EV_PERSIST, ANSWER_TIMEOUT_S))
-		fail_early(op, SKIFF_ERR_SYSTEM, "out of memory");
-}
-
-static void step_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct migrate_op *op = arg;
-	static const char *const steps[] = {
-		"connecting", "sending the handshake", "waiting for its answer",
-	};
-
-	if (what & EV_TIMEOUT) {
-		fail_early(op, SKIFF_ERR_SYSTEM, "%s: timed out",
-			   steps[op->step]);
-		return;
-	}
-	switch (op->step) {
-	case STEP_CONNECT:
-		connected(op);
-		break;
-	case STEP_WRITE:
-		write_handshake(op);
-		break;
-	case STEP_ANSWER:
-		read_answer(op);
-		break;
-	case STEP_MONITOR:
-		break;
-	}
 }
 
 static bool may_migrate(struct vm *vm, struct jsonrpc_error *err)
@@ -514,6 +359,8 @@ static void migrate_run(struct vm_job *job, struct vm *vm, bool cancelled)
 {
 	struct migrate_op *op = (struct migrate_op *)job;
 	struct jsonrpc_error err = { 0 };
+	char why[300];
+	json_t *def;
 
 	op->vm = vm;
 	if (cancelled) {
@@ -526,19 +373,17 @@ static void migrate_run(struct vm_job *job, struct vm *vm, bool cancelled)
 		return;
 	}
 	op->started = now_monotonic();
-	op->fd = socket(op->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
-			SOCK_CLOEXEC, 0);
-	if (op->fd < 0 ||
-	    (connect(op->fd, (struct sockaddr *)&op->ss, op->sslen) &&
-	     errno != EINPROGRESS)) {
-		fail_early(op, SKIFF_ERR_SYSTEM, "connecting: %s",
-			   strerror(errno));
+	def = vm_def_to_json(&vm->def);
+	op->dial = migration_dial_start(vm->d->base,
+					(struct sockaddr *)&op->ss, op->sslen,
+					op->token, def, hand_over, op, why,
+					sizeof(why));
+	json_decref(def);
+	if (!op->dial) {
+		fail_early(op, SKIFF_ERR_SYSTEM, "%s", why);
 		return;
 	}
 	log_info("vm %s: migration to %s: connecting", vm->def.name, op->dest);
-	op->step = STEP_CONNECT;
-	if (wait_for(op, EV_WRITE, CONNECT_TIMEOUT_S))
-		fail_early(op, SKIFF_ERR_SYSTEM, "out of memory");
 }
 
 static int parse_params(json_t *p, struct migrate_op *op,
@@ -580,7 +425,6 @@ json_t *method_vm_migrate(struct rpc_call *c, json_t *p,
 		jsonrpc_error_set(err, SKIFF_ERR_SYSTEM, "out of memory");
 		return NULL;
 	}
-	op->fd = -1;
 	if (parse_params(p, op, err))
 		goto fail;
 	vm = vm_param_managed(c, p, err);

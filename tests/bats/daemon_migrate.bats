@@ -120,14 +120,16 @@ ticked_on() {
 }
 
 # runs_only_on H NAME: the guest runs on H, and on the other host there
-# is no such VM and no monitor at all.
+# is no such VM and no monitor at all. Each side learns the outcome from
+# its own monitor (a poll or an exit away): allow them a moment.
 runs_only_on() {
 	local other
 	other=$([ "$1" = a ] && echo b || echo a)
-	state_is "$1" "$2" running ||
+	wait_until 10 state_is "$1" "$2" running ||
 		fail "vm $2 is $(vm_state_on "$1" "$2") on $1, wanted running"
-	lacks_vm "$other" "$2" || fail "vm $2 is still listed on $other"
-	[ -z "$(host_monitors "$other")" ] ||
+	wait_until 10 lacks_vm "$other" "$2" ||
+		fail "vm $2 is still listed on $other"
+	wait_until 10 no_monitor_on "$other" ||
 		fail "a monitor still runs on $other: $(host_monitors "$other")"
 	[ "$(host_monitors "$1" | wc -l)" -eq 1 ] ||
 		fail "$(host_monitors "$1" | wc -l) monitors on $1"
