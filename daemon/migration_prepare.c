@@ -235,6 +235,12 @@ static struct vm *record_vm(struct skiffd *d, struct vm_def *def,
 	def->owner = *owner;
 	def->created_at = now_realtime();
 	vm = vm_add(d, def);
+	/*
+	 * Saved as "incoming" before its monitor exists: a skiffd restarted
+	 * in between adopts the monitor, or, finding none, drops the VM.
+	 */
+	if (vm)
+		vm->state = VM_INCOMING;
 	if (vm && !persist_save_def(d, vm) && !persist_save_state(d, vm)) {
 		events_vm(d, "vm.created", vm->def.name);
 		return vm;
@@ -301,6 +307,7 @@ static int start_incoming(struct prepared *p, struct pending *c,
 		vm_remove(d, vm);
 		return -1;
 	}
+	events_state(d, vm, VM_DEFINED);
 	log_info("vm %s: incoming migration from %s: monitor pid %d",
 		 vm->def.name, c->from, (int)vm->pid);
 	return 0;
