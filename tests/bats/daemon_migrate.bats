@@ -57,13 +57,15 @@ teardown() {
 # start_host a|b: that host's skiffd, in its namespace; its config file
 # ($BATS_TEST_TMPDIR/H/skiffd.conf) may be written before.
 start_host() {
-	local h=$1 dir=$BATS_TEST_TMPDIR/$1 ns
+	local h=$1 dir=$BATS_TEST_TMPDIR/$1 ns mon=()
 	ns=$([ "$h" = a ] && echo "$NS_A" || echo "$NS_B")
+	# check-daemon-san's skiffd is not next to the monitor
+	[ -z "${SKIFFD_MONITOR:-}" ] || mon=(--monitor "$SKIFFD_MONITOR")
 	mkdir -p "$dir"
 	[ -f "$dir/skiffd.conf" ] || echo "monitor_timeout = $(scaled 2)" >"$dir/skiffd.conf"
 	ip netns exec "$ns" "$SKIFFD" --foreground --config "$dir/skiffd.conf" \
 		--socket "$dir/s.sock" --state-dir "$dir/state" \
-		--run-dir "$dir/run" >>"$dir/skiffd.log" 2>&1 &
+		--run-dir "$dir/run" "${mon[@]}" >>"$dir/skiffd.log" 2>&1 &
 	echo $! >"$dir/pid"
 	echo $! >>"$dir/pids"
 	wait_until 10 on_quiet "$h" version
