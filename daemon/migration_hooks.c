@@ -12,7 +12,8 @@
 int migration_refuse(const struct vm *vm, const char *verb,
 		     struct jsonrpc_error *err)
 {
-	if (!migration_outgoing(vm))
+	/* ours, or one a previous skiffd started that the monitor reports */
+	if (!migration_outgoing(vm) && !vm->migrating)
 		return 0;
 	jsonrpc_error_set(err, SKIFF_ERR_ILLEGAL_STATE,
 			  "vm %s: cannot %s: a live migration of the vm is running (vm.kill stops it; the migration then fails and the guest is lost)",

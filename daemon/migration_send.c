@@ -131,6 +131,7 @@ static void op_finish(struct migrate_op *op, json_t *result,
 	}
 	op->finished = true;
 	op->vm = NULL;
+	vm->migrating = false;
 	vm_job_done(vm);
 	op_release(op);
 }

@@ -288,6 +288,7 @@ struct vm {
 	struct vm_job rotate_job;	/* console_log.c */
 	bool rotating;
 	uint64_t run_console_offset;	/* log offset at the last start */
+	bool migrating;			/* monitor.info had a "migration" */
 	vm_observer_fn observer;	/* see vm_observe() */
 	void *observer_arg;
 };

@@ -304,6 +304,19 @@ slow_migrate() {
 	runs_only_on b c1
 }
 
+@test "a source skiffd restarted mid-migration learns it from the monitor and refuses a pause" {
+	start_counter a c1
+	slow_migrate
+	kill9_host a
+	start_host a
+	# Adopted: the monitor's monitor.info carries its migration.
+	run on a pause c1
+	assert_failure
+	assert_output --partial "vm c1: cannot pause: a live migration of the vm is running"
+	wait_until 60 lacks_vm a c1
+	runs_only_on b c1
+}
+
 @test "the caller disconnects mid-migration: the migration completes all the same" {
 	start_counter a c1
 	slow_migrate
