@@ -396,7 +396,43 @@ TEST(prepare_listens_refuses_strangers_and_expires)
 	event_base_free(d.base);
 }
 
+/* guest_mem_mib: what a destination (or any start) checks. */
+TEST(memory_cap)
+{
+	struct jsonrpc_error err = { 0 };
+	struct skiffd dd = { 0 };
+	struct vm a = { 0 }, b = { 0 };
+	struct vm_def def = { 0 };
+
+	strcpy(a.def.name, "a");
+	a.def.mem_mib = 8;
+	a.state = VM_RUNNING;
+	strcpy(b.def.name, "b");
+	b.def.mem_mib = 64;
+	b.state = VM_STOPPED;		/* inactive: not counted */
+	a.next = &b;
+	dd.vms = &a;
+	strcpy(def.name, "web1");
+	def.mem_mib = 9;
+	CHECK(!vm_mem_check(&dd, &def, &err));		/* no cap */
+	dd.cfg.guest_mem_mib = 16;
+	CHECK(vm_mem_check(&dd, &def, &err) == -1);
+	CHECK(err.code == SKIFF_ERR_LIMIT &&
+	      strstr(err.message, "vm web1: 9 MiB of guest memory does not fit: 8 of guest_mem_mib = 16 MiB are in use"));
+	jsonrpc_error_clear(&err);
+	def.mem_mib = 8;
+	CHECK(!vm_mem_check(&dd, &def, &err));
+	/* a VM is not counted against itself (a restart, an incoming one) */
+	strcpy(def.name, "a");
+	def.mem_mib = 16;
+	CHECK(!vm_mem_check(&dd, &def, &err));
+	b.state = VM_INCOMING;
+	CHECK(vm_mem_check(&dd, &def, &err) == -1);
+	jsonrpc_error_clear(&err);
+}
+
 static const struct test_case cases[] = {
+	TEST_ENTRY(memory_cap),
 	TEST_ENTRY(addresses),
 	TEST_ENTRY(tokens),
 	TEST_ENTRY(mappings_validated),
