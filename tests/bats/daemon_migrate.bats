@@ -65,7 +65,7 @@ start_host() {
 	[ -f "$dir/skiffd.conf" ] || echo "monitor_timeout = $(scaled 2)" >"$dir/skiffd.conf"
 	ip netns exec "$ns" "$SKIFFD" --foreground --config "$dir/skiffd.conf" \
 		--socket "$dir/s.sock" --state-dir "$dir/state" \
-		--run-dir "$dir/run" "${mon[@]}" >>"$dir/skiffd.log" 2>&1 &
+		--run-dir "$dir/run" "${mon[@]}" >>"$dir/skiffd.log" 2>&1 3>&- &
 	echo $! >"$dir/pid"
 	echo $! >>"$dir/pids"
 	wait_until 10 on_quiet "$h" version
@@ -157,7 +157,7 @@ start_counter() {
 # follow H NAME FILE: the console of NAME on H, to FILE, until it ends
 # there (after a migration the VM and its log are gone from the source).
 follow() {
-	on "$1" logs -f "$2" >"$3" 2>/dev/null &
+	on "$1" logs -f "$2" >"$3" 2>/dev/null 3>&- &
 	FOLLOW_PID=$!
 	echo "$FOLLOW_PID" >>"$BATS_TEST_TMPDIR/a/pids"
 	wait_until 5 test -s "$3"
@@ -252,7 +252,7 @@ slow_migrate() {
 		on a migrate c1 "$DEST" --token "$TOKEN" --bandwidth 0.02 \
 			>"$BATS_TEST_TMPDIR/migrate.out" 2>&1 || rc=$?
 		echo "$rc" >"$BATS_TEST_TMPDIR/migrate.rc"
-	) &
+	) 3>&- &
 	MIGRATE_PID=$!
 	wait_until 10 state_is b c1 incoming
 }
