@@ -379,3 +379,24 @@ make_disk() {
 	lacks_vm a b1
 	cmp "$disk" "$want"
 }
+
+@test "--map-block: the destination reaches the same disk under another path" {
+	local disk=$BATS_TEST_TMPDIR/disk.img want=$BATS_TEST_TMPDIR/want
+	local other=$BATS_TEST_TMPDIR/other-mount/disk.img
+	require_guest block
+	make_disk "$disk" $((2 * 1024 * 1024)) H
+	make_disk "$want" $((2 * 1024 * 1024)) G
+	mkdir -p "$(dirname "$other")"
+	ln "$disk" "$other"
+	on a run --name b1 --mem 8 --block "disk=$disk" "$SKIFF_GUESTS/block.hvt" >/dev/null
+	wait_until 10 state_is a b1 running
+	incoming b --map-block "disk=$other"
+	run on a migrate b1 "$DEST" --token "$TOKEN"
+	assert_success
+	[ "$(on b --json info b1 | jq -r '.block[0].path')" = "$other" ]
+	wait_until 60 state_is b b1 stopped
+	run on b logs b1
+	assert_line "block: bounds ok"
+	[ "$(on b --json info b1 | jq -r .exit.status)" = 0 ]
+	cmp "$other" "$want"
+}
