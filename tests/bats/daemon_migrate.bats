@@ -400,3 +400,38 @@ make_disk() {
 	[ "$(on b --json info b1 | jq -r .exit.status)" = 0 ]
 	cmp "$other" "$want"
 }
+
+# rpc H LINE...: raw JSON-RPC lines on one connection to H's daemon.
+rpc_on() {
+	local h=$1
+	shift
+	printf '%s\n' "$@" | limit 30 "$SKIFF_TOP/build/tests/daemon/rpc-pipe" \
+		"$BATS_TEST_TMPDIR/$h/s.sock"
+}
+
+@test "the API: bad params name their field, a stopped vm cannot migrate, progress reaches the caller" {
+	local tok
+	tok=$(printf '%064d' 1)
+	run rpc_on b '{"jsonrpc":"2.0","id":1,"method":"migration.prepare","params":{"listen":"localhost:0"}}' \
+		'{"jsonrpc":"2.0","id":2,"method":"migration.prepare","params":{"map_net":{"service":"bad tap"}}}' \
+		'{"jsonrpc":"2.0","id":3,"method":"migration.prepare","params":{"expire_s":0}}'
+	assert_line --partial '"id":1,"error":{"code":-32602'
+	assert_output --partial '"field":"listen"'
+	assert_output --partial '"field":"map_net"'
+	assert_output --partial '"field":"expire_s"'
+	on a create --name s1 --mem 8 "$SKIFF_GUESTS/counter.hvt" >/dev/null
+	run rpc_on a "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"vm.migrate\",\"params\":{\"name\":\"s1\",\"destination\":\"$B_IP:7460\",\"token\":\"$tok\"}}" \
+		"{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"vm.migrate\",\"params\":{\"name\":\"s1\",\"destination\":\"$B_IP\",\"token\":\"$tok\"}}" \
+		"{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"vm.migrate\",\"params\":{\"name\":\"s1\",\"destination\":\"$B_IP:7460\",\"token\":\"abc\"}}"
+	assert_output --partial '"id":4,"error":{"code":-32001,"message":"vm s1: cannot migrate: vm is defined (allowed when running or paused)"'
+	assert_output --partial '"field":"destination"'
+	assert_output --partial '"field":"token"'
+	# A live one: the caller sees migration.progress, then the figures.
+	start_counter a c1
+	incoming b
+	run rpc_on a "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"vm.migrate\",\"params\":{\"name\":\"c1\",\"destination\":\"$DEST\",\"token\":\"$TOKEN\",\"bandwidth_mib_s\":0.05}}"
+	assert_success
+	assert_output --regexp '"method":"migration.progress","params":\{"name":"c1","phase":"(precopy|final|commit)","round":[0-9]+,"pages_sent":[0-9]+,"bytes_sent":[0-9]+,"dirty_rate_mib_s":[0-9.e+-]+,"estimated_downtime_ms":[0-9.e+-]+\}'
+	assert_output --regexp '"id":7,"result":\{"name":"c1","destination":"[0-9.:]+","total_seconds":[0-9.e+-]+,"downtime_ms":[0-9.e+-]+,"rounds":[0-9]+,"bytes":[0-9]+,"pages":[0-9]+\}'
+	runs_only_on b c1
+}
