@@ -435,3 +435,27 @@ rpc_on() {
 	assert_output --regexp '"id":7,"result":\{"name":"c1","destination":"[0-9.:]+","total_seconds":[0-9.e+-]+,"downtime_ms":[0-9.e+-]+,"rounds":[0-9]+,"bytes":[0-9]+,"pages":[0-9]+\}'
 	runs_only_on b c1
 }
+
+@test "--map-net: a net guest answers ping on the destination's tap, its MAC kept" {
+	require_tap
+	require_guest net
+	ip -n "$NS_A" tuntap add tap0 mode tap
+	ip -n "$NS_A" addr add 10.98.0.1/24 dev tap0
+	ip -n "$NS_A" link set tap0 up
+	ip -n "$NS_B" tuntap add tapm mode tap
+	ip -n "$NS_B" addr add 10.98.0.1/24 dev tapm
+	ip -n "$NS_B" link set tapm up
+	on a run --name n1 --mem 8 --net service0=tap0,mac=02:00:5e:10:00:0a \
+		"$SKIFF_GUESTS/net.hvt" 10.98.0.2 >/dev/null
+	wait_until 10 state_is a n1 running
+	ip netns exec "$NS_A" ping -c 1 -W "$(scaled 2)" 10.98.0.2
+	incoming b --map-net service0=tapm
+	run on a migrate n1 "$DEST" --token "$TOKEN"
+	assert_success
+	runs_only_on b n1
+	run ip netns exec "$NS_B" ping -c 2 -i 0.3 -W "$(scaled 2)" 10.98.0.2
+	assert_success
+	assert_output --partial "2 packets transmitted, 2 received"
+	[ "$(on b --json info n1 | jq -r '.net[0].tap')" = tapm ]
+	[ "$(on b --json info n1 | jq -r '.net[0].mac')" = 02:00:5e:10:00:0a ]
+}
