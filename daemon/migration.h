@@ -148,6 +148,15 @@ json_t *method_migration_prepare(struct rpc_call *c, json_t *p,
 				 struct jsonrpc_error *err);
 json_t *method_vm_migrate(struct rpc_call *c, json_t *p,
 			  struct jsonrpc_error *err);
+/*
+ * migration_monitor_error - a failed monitor.migrate as vm.migrate tells
+ * it: "vm NAME: monitor: WHY", with "(the guest runs on here)" while the
+ * VM runs; "migration outcome unknown" stays -32001 without it (the
+ * monitor keeps the guest paused: it may run on the destination).
+ */
+void migration_monitor_error(const struct vm *vm,
+			     const struct jsonrpc_error *e,
+			     struct jsonrpc_error *out);
 /* Close every listener (skiffd shuts down). */
 void migration_prepare_shutdown(struct skiffd *d);
 

@@ -156,13 +156,13 @@ static void fail_early(struct migrate_op *op, int code, const char *fmt, ...)
 	jsonrpc_error_clear(&err);
 }
 
-/* The monitor's word, as the API tells it. */
-static void migrate_failed(struct migrate_op *op, struct jsonrpc_error *e)
+void migration_monitor_error(const struct vm *vm,
+			     const struct jsonrpc_error *e,
+			     struct jsonrpc_error *out)
 {
-	struct vm *vm = op->vm;
-	struct jsonrpc_error err = { 0 };
 	const char *msg = e->message;
 	size_t n = strlen(vm->def.name);
+	int code = e->code ? e->code : SKIFF_ERR_SYSTEM;
 
 	if (!strncmp(msg, "vm ", 3) && !strncmp(msg + 3, vm->def.name, n) &&
 	    !strncmp(msg + 3 + n, ": ", 2))
@@ -172,15 +172,23 @@ static void migrate_failed(struct migrate_op *op, struct jsonrpc_error *e)
 	if (!strncmp(msg, "monitor: ", 9))
 		msg += 9;
 	if (strstr(msg, "outcome unknown"))
-		jsonrpc_error_set(&err, SKIFF_ERR_ILLEGAL_STATE,
+		jsonrpc_error_set(out, SKIFF_ERR_ILLEGAL_STATE,
 				  "vm %s: monitor: %s", vm->def.name, msg);
 	else if (vm_state_active(vm->state))
-		jsonrpc_error_set(&err, e->code ? e->code : SKIFF_ERR_SYSTEM,
+		jsonrpc_error_set(out, code,
 				  "vm %s: monitor: %s (the guest runs on here)",
 				  vm->def.name, msg);
 	else
-		jsonrpc_error_set(&err, e->code ? e->code : SKIFF_ERR_SYSTEM,
-				  "vm %s: monitor: %s", vm->def.name, msg);
+		jsonrpc_error_set(out, code, "vm %s: monitor: %s",
+				  vm->def.name, msg);
+}
+
+/* The monitor's word, as the API tells it. */
+static void migrate_failed(struct migrate_op *op, struct jsonrpc_error *e)
+{
+	struct jsonrpc_error err = { 0 };
+
+	migration_monitor_error(op->vm, e, &err);
 	op_finish(op, NULL, &err);
 	jsonrpc_error_clear(&err);
 }

@@ -431,7 +431,45 @@ TEST(memory_cap)
 	jsonrpc_error_clear(&err);
 }
 
+static const char *monitor_error(enum vm_state st, int code, const char *msg,
+				 int *out_code)
+{
+	static char buf[300];
+	struct jsonrpc_error in = { 0 }, out = { 0 };
+	struct vm vm = { 0 };
+
+	strcpy(vm.def.name, "c1");
+	vm.state = st;
+	jsonrpc_error_set(&in, code, "%s", msg);
+	migration_monitor_error(&vm, &in, &out);
+	snprintf(buf, sizeof(buf), "%s", out.message);
+	*out_code = out.code;
+	jsonrpc_error_clear(&in);
+	jsonrpc_error_clear(&out);
+	return buf;
+}
+
+TEST(monitor_errors_as_the_api_tells_them)
+{
+	int code;
+
+	CHECK(!strcmp(monitor_error(VM_PAUSED, SKIFF_ERR_ILLEGAL_STATE,
+		"vm c1: monitor: migration outcome unknown: the connection failed after the commit was sent; the guest stays paused here",
+		&code),
+		"vm c1: monitor: migration outcome unknown: the connection failed after the commit was sent; the guest stays paused here"));
+	CHECK(code == SKIFF_ERR_ILLEGAL_STATE);
+	CHECK(!strcmp(monitor_error(VM_RUNNING, SKIFF_ERR_SYSTEM,
+		"vm c1: monitor: migration: no acknowledgement from the destination: truncated",
+		&code),
+		"vm c1: monitor: migration: no acknowledgement from the destination: truncated (the guest runs on here)"));
+	CHECK(code == SKIFF_ERR_SYSTEM);
+	CHECK(!strcmp(monitor_error(VM_STOPPED, SKIFF_ERR_SYSTEM,
+		"vm c1: monitor.migrate: the monitor exited", &code),
+		"vm c1: monitor: the monitor exited"));
+}
+
 static const struct test_case cases[] = {
+	TEST_ENTRY(monitor_errors_as_the_api_tells_them),
 	TEST_ENTRY(memory_cap),
 	TEST_ENTRY(addresses),
 	TEST_ENTRY(tokens),
