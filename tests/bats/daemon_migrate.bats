@@ -330,11 +330,6 @@ slow_migrate() {
 }
 
 @test "the destination's monitor dies mid-migration: the vm is removed there, the guest runs on at the source" {
-	# KNOWN MONITOR BUG, /work/notes/migd-bugs.md (2026-12-03, "Guest
-	# lost"): the source monitor takes the dead destination's close for
-	# its confirmation and exits "migrated". Remove this skip once the
-	# destination confirms the commit explicitly.
-	skip "monitor bug: a dead destination's close counts as confirmation (see /work/notes/migd-bugs.md)"
 	start_counter a c1
 	slow_migrate
 	kill -9 "$(host_monitors b)"
