@@ -62,7 +62,7 @@ overhead_pages() {
 	if [ ! -f "$d/pages" ]; then
 		mkdir -p "$d"
 		start_churn "$d" "$1" 1 0
-		wait_for 30 grep -q '^churn 1 ok' "$d/src.out" ||
+		wait_for 30 grep -qs '^churn 1 ok' "$d/src.out" ||
 			{ echo "bench/migrate: churn did not start: $(cat "$d/src.out")" >&2; return 1; }
 		res=$("$tools/ctl-fd" "$d/src.sock" 5 \
 			'{"jsonrpc":"2.0","id":1,"method":"monitor.snapshot"}' 5>/dev/null)
@@ -101,11 +101,11 @@ migrate() {
 # new counter line at the destination, and neither saw a bad page.
 check_after() {
 	local d=$1
-	wait_for 10 grep -q '"kind":"migrated"' "$d/src.status" || {
+	wait_for 10 grep -qs '"kind":"migrated"' "$d/src.status" || {
 		echo "source: $(cat "$d/src.status" 2>/dev/null) $(tail -n2 "$d/src.out")"
 		return 1
 	}
-	wait_for 30 grep -q '^churn [0-9]* ok' "$d/dst.out" || {
+	wait_for 30 grep -qs '^churn [0-9]* ok' "$d/dst.out" || {
 		echo "destination: $(tail -n3 "$d/dst.out")"
 		return 1
 	}
@@ -123,7 +123,7 @@ run_cell() {
 	mkdir -p "$d"
 	extra=$(overhead_pages "$mem") || return 1
 	start_churn "$d" "$mem" "$ws" "$rate"
-	wait_for $((60 + mem / 4)) grep -q '^churn 2 ok' "$d/src.out" || {
+	wait_for $((60 + mem / 4)) grep -qs '^churn 2 ok' "$d/src.out" || {
 		echo "bench/migrate: $mem:$rate: churn did not start: $(cat "$d/src.out")" >&2
 		return 1
 	}
