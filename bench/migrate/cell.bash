@@ -116,9 +116,11 @@ check_after() {
 
 # run_cell MEM RATE: one migration of a MEM MiB guest whose churn
 # rewrites (MEM - 2) MiB at RATE MiB/s; prints a row and keeps it in
-# $tmp/rows.
+# $tmp/rows. The row ends "ok", or "BAD" when the churn found a bad page
+# (or did not run on) at the destination; failed counts those.
 run_cell() {
 	local mem=$1 rate=$2 ws=$(($1 - 2)) d=$tmp/cell extra w1 w2 row
+	local verdict=ok
 	rm -rf "$d"
 	mkdir -p "$d"
 	extra=$(overhead_pages "$mem") || return 1
@@ -131,6 +133,7 @@ run_cell() {
 	w2=$(written "$d/src.out" 2)
 	if ! migrate "$d" || ! jq -e .result <<<"$answer" >/dev/null; then
 		echo "bench/migrate: $mem:$rate: migration failed: ${answer:-}" >&2
+		failed=$((failed + 1))
 		stop "$src"
 		stop "$dst"
 		return 0
@@ -138,20 +141,21 @@ run_cell() {
 	wait "$src" 2>/dev/null || true
 	if ! check_after "$d" >"$d/why"; then
 		echo "bench/migrate: $mem:$rate: after the migration: $(cat "$d/why")" >&2
-		stop "$dst"
-		return 1
+		verdict=BAD
+		failed=$((failed + 1))
 	fi
 	stop "$dst"
 	row=$(jq -r --argjson mem "$mem" --argjson rate "$rate" \
 		--argjson got "$(((w2 - w1) / 256))" --argjson bw "$bw" \
-		--argjson touched "$(((ws * 256 + extra) * 4096))" '
+		--argjson touched "$(((ws * 256 + extra) * 4096))" \
+		--arg verdict "$verdict" '
 		.result | ($touched / ($bw * 1048576)) as $floor |
 		[$mem, $rate, $got, .downtime_ms, .total_seconds, .rounds,
 		 .bytes, .pages, $floor, .total_seconds / $floor,
-		 .bytes / $touched] | @tsv' <<<"$answer")
+		 .bytes / $touched, $verdict] | @tsv' <<<"$answer")
 	echo "$row" >>"$tmp/rows"
-	awk -F'\t' '{ printf "%5d %5d %6d %9.2f %8.3f %6d %11d %8d %8.3f %8.2f %7.3f\n",
-		$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11 }' <<<"$row"
+	awk -F'\t' '{ printf "%5d %5d %6d %9.2f %8.3f %6d %11d %8d %8.3f %8.2f %7.3f %s\n",
+		$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12 }' <<<"$row"
 }
 
 # median_of COLUMN FILTER: the median of COLUMN over rows FILTER (awk).
