@@ -111,7 +111,7 @@ static bool step_verify(struct churn *c, uint64_t elapsed)
 	if (!churn_verify(&c->set, &c->vcur, n, &f))
 		corrupt(&f, c);
 	c->verified += n;
-	/* A batch never exceeds npages (due() caps it at that pace). */
+	/* A batch (at most BATCH) never exceeds npages (MIB >= 1). */
 	if (n && c->vcur.pos < n)
 		c->passes++;
 	return due(elapsed, npages, c->verified, &c->verify_skip) != 0;
