@@ -52,6 +52,7 @@ int kvm_get_events(struct kvm_backend *k, struct kvm_vcpu_events *ev);
 int kvm_set_events(struct kvm_backend *k, const struct kvm_vcpu_events *ev);
 /* 1 if the device saves and restores MSR @index, 0 if not, -1 on error. */
 int kvm_msr_supported(struct kvm_backend *k, uint32_t index);
+int kvm_set_guest_tsc(struct kvm_backend *k, uint64_t guest_tsc);
 int kvm_get_msrs(struct kvm_backend *k, struct kvm_msr_entry *e, uint32_t n);
 int kvm_set_msrs(struct kvm_backend *k, const struct kvm_msr_entry *e,
 		 uint32_t n);

@@ -7,15 +7,15 @@
  * hit. Then the vCPU is held at a hypercall boundary, the last pages,
  * the vCPU and its clock go, and the destination's ack is awaited. The
  * stream's end section is the commit: only after writing it does this
- * side give the guest up, and only after the destination has closed the
- * connection (it has read end and runs the guest) does it report success.
+ * side give the guest up, and only after the destination has confirmed
+ * it (its answer stream's end: it has read the commit and runs the
+ * guest) does it report success.
  *
  * A guest that dirties memory faster than the link drains it is
  * throttled: the vCPU is held while a growing share of each round's
  * chunks is sent (up to 80 %), so the rounds converge.
  */
 #include <errno.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -25,7 +25,7 @@
 
 #define CHUNK_PAGES		256	/* 1 MiB: one memory section */
 #define ACK_TIMEOUT_MS		30000
-#define CLOSE_TIMEOUT_MS	10000
+#define CONFIRM_TIMEOUT_MS	10000
 #define THROTTLE_STEP		20	/* percent */
 #define THROTTLE_MAX		80
 
@@ -41,7 +41,14 @@ struct precopy {
 	unsigned int throttle;		/* percent of chunks with the vCPU held */
 	unsigned long chunk_no;
 	double t0, paused_at;
+	double logging_since;		/* the last harvest, for the dirty rate */
+	double pass_seconds;		/* time spent sending pages, */
+	uint64_t pass_bytes;		/* and the bytes it sent */
 	struct migrate_progress prog;
+	struct stream_reader *back;	/* the destination's answers */
+	bool have_ack;
+	uint32_t ack_status;
+	char ack_message[STREAM_ACK_MSG_MAX];
 };
 
 static double mono_now(void)
@@ -135,30 +142,66 @@ static uint64_t count_dirty(const struct precopy *pc)
 }
 
 /*
- * Rounds until the rest fits the budget. Each round's duration and bytes
- * give the link's rate and the guest's dirty rate for the estimate.
+ * One pass of pages (the full copy or a round), timed for the link's
+ * rate. Flushed at its end, so the bytes counted are the bytes handed to
+ * the socket.
+ */
+static int timed_pass(struct precopy *pc, bool all)
+{
+	uint64_t bytes0 = stream_writer_bytes(pc->w);
+	double t = mono_now();
+
+	if ((all ? send_all(pc) : send_dirty(pc, false)) ||
+	    stream_writer_flush(pc->w))
+		return -1;
+	pc->pass_seconds += mono_now() - t;
+	pc->pass_bytes += stream_writer_bytes(pc->w) - bytes0;
+	return 0;
+}
+
+/*
+ * The link's rate: all bytes sent over all the time spent sending them.
+ * The full copy dominates it; a small round alone would mostly measure
+ * the socket buffer, and overstate the rate.
+ */
+static double link_rate(const struct precopy *pc)
+{
+	double secs = pc->pass_seconds > 1e-6 ? pc->pass_seconds : 1e-6;
+	double rate = pc->pass_bytes / secs;
+	double cap = pc->params->bandwidth_mib_s * MIB;
+
+	if (rate < MIB)
+		rate = MIB;	/* too little sent to measure */
+	if (cap > 0 && rate > cap)
+		rate = cap;
+	return rate;
+}
+
+/*
+ * Rounds until the rest fits the budget: after each pass, the pages
+ * dirtied since the last harvest, over the link's rate, estimate the
+ * downtime a stop now would take.
  */
 static int precopy_rounds(struct precopy *pc)
 {
 	const struct migrate_params *p = pc->params;
-	double start = mono_now(), now, secs, rate;
-	uint64_t bytes0 = 0, n, prev = UINT64_MAX;
+	uint64_t n, prev = UINT64_MAX;
+	double now, last = pc->logging_since, rate;
 
+	if (timed_pass(pc, true))
+		return -1;
 	for (pc->prog.round = 1;; pc->prog.round++) {
 		if (dirty_log_harvest(pc->vm, pc->dirty))
 			return -1;
 		now = mono_now();
-		secs = now - start > 1e-6 ? now - start : 1e-6;
-		rate = (stream_writer_bytes(pc->w) - bytes0) / secs;
-		if (rate < MIB)
-			rate = MIB;	/* a round too small to measure */
-		if (p->bandwidth_mib_s > 0 && rate > p->bandwidth_mib_s * MIB)
-			rate = p->bandwidth_mib_s * MIB;
 		n = count_dirty(pc);
+		rate = link_rate(pc);
 		pc->prog.dirty_pages = n;
-		pc->prog.dirty_rate_mib_s = n * GUEST_PAGE_SIZE / secs / MIB;
+		pc->prog.dirty_rate_mib_s = n * GUEST_PAGE_SIZE /
+			(now - last > 1e-6 ? now - last : 1e-6) / MIB;
 		pc->prog.estimated_downtime_ms = n * GUEST_PAGE_SIZE / rate *
 						 1000;
+		last = now;
 		publish(pc, "precopy");
 		if (pc->prog.estimated_downtime_ms <= p->downtime_ms ||
 		    pc->prog.round >= p->max_rounds)
@@ -166,9 +209,7 @@ static int precopy_rounds(struct precopy *pc)
 		if (n >= prev && pc->throttle < THROTTLE_MAX)
 			pc->throttle += THROTTLE_STEP;
 		prev = n;
-		start = mono_now();
-		bytes0 = stream_writer_bytes(pc->w);
-		if (send_dirty(pc, false))
+		if (timed_pass(pc, false))
 			return -1;
 	}
 }
@@ -197,21 +238,20 @@ static int send_final(struct precopy *pc, char *err, size_t errlen)
 	return 0;
 }
 
-struct ack {
-	bool have;
-	uint32_t status;
-	char message[STREAM_ACK_MSG_MAX];
-};
-
 static int on_ack(void *o, uint32_t status, const char *message,
 		  struct stream_error *e)
 {
-	struct ack *a = o;
+	struct precopy *pc = o;
 
-	a->have = true;
-	a->status = status;
-	snprintf(a->message, sizeof(a->message), "%s", message);
+	pc->have_ack = true;
+	pc->ack_status = status;
+	snprintf(pc->ack_message, sizeof(pc->ack_message), "%s", message);
 	return 0;
+}
+
+static bool ack_in(void *arg)
+{
+	return ((struct precopy *)arg)->have_ack;
 }
 
 /* The destination's word on the final state: 0 when it is ready. */
@@ -219,48 +259,47 @@ static int await_ack(struct precopy *pc, int sock, char *err, size_t errlen)
 {
 	static const struct stream_callbacks cb = { .ack = on_ack };
 	struct stream_reader_config rc = {
-		.cb = &cb, .token = pc->params->token,
+		.cb = &cb, .opaque = pc, .token = pc->params->token,
 		.direction = STREAM_TO_SOURCE,
 	};
 	struct stream_error serr = { { 0 } };
-	struct stream_reader *r;
 	char why[300];
-	struct ack a = { 0 };
-	int ret = -1;
 
-	rc.opaque = &a;
-	r = stream_reader_new(&rc, &serr);
-	if (!r) {
+	pc->back = stream_reader_new(&rc, &serr);
+	if (!pc->back) {
 		snprintf(err, errlen, "%s", serr.msg);
 		return -1;
 	}
-	if (stream_fd_read(r, sock, ACK_TIMEOUT_MS, NULL, NULL, why,
-			   sizeof(why)))
+	if (stream_fd_read(pc->back, sock, ACK_TIMEOUT_MS, ack_in, pc, why,
+			   sizeof(why))) {
 		snprintf(err, errlen, "no acknowledgement from the destination: %s",
 			 why);
-	else if (a.status)
+		return -1;
+	}
+	if (pc->ack_status) {
 		snprintf(err, errlen, "the destination refused the VM: %s",
-			 a.message);
-	else
-		ret = 0;
-	stream_reader_free(r);
-	return ret;
+			 pc->ack_message);
+		return -1;
+	}
+	return 0;
 }
 
-/* After end: the destination closes the connection once it has it all. */
-static int await_close(int sock, char *err, size_t errlen)
+/*
+ * After the commit: the end of the destination's answer stream says it
+ * read the commit and runs the guest. Nothing else does: a connection
+ * that closes without it may come from a destination that died, or from
+ * a middlebox that dropped the confirmation of one that runs.
+ */
+static int await_confirmation(struct precopy *pc, int sock, char *err,
+			      size_t errlen)
 {
-	struct pollfd p = { .fd = sock, .events = POLLIN };
-	char c;
-	int rc;
+	char why[300];
 
-	do {
-		rc = poll(&p, 1, CLOSE_TIMEOUT_MS);
-	} while (rc < 0 && errno == EINTR);
-	if (rc == 1 && read(sock, &c, 1) == 0)
+	if (stream_fd_read(pc->back, sock, CONFIRM_TIMEOUT_MS, NULL, NULL,
+			   why, sizeof(why)) == 0)
 		return 0;
-	snprintf(err, errlen, "the connection %s after the commit was sent",
-		 rc == 0 ? "stayed silent" : "failed");
+	snprintf(err, errlen, "no confirmation from the destination after the commit: %s",
+		 why);
 	return -1;
 }
 
@@ -295,6 +334,7 @@ static int precopy_open(struct precopy *pc, struct vm *vm, int sock,
 static void precopy_close(struct precopy *pc)
 {
 	stream_writer_free(pc->w);
+	stream_reader_free(pc->back);
 	free(pc->dirty);
 	transfer_progress_set(NULL);
 }
@@ -310,8 +350,8 @@ static int migrate_until_ack(struct precopy *pc, int sock, char *err,
 		snprintf(err, errlen, "dirty log: %s", mon_last_error());
 		return -1;
 	}
-	if (stream_write_config(pc->w, &cfg) || send_all(pc) ||
-	    precopy_rounds(pc)) {
+	pc->logging_since = mono_now();
+	if (stream_write_config(pc->w, &cfg) || precopy_rounds(pc)) {
 		snprintf(err, errlen, "%s", stream_writer_error(pc->w)[0] ?
 			 stream_writer_error(pc->w) : mon_last_error());
 		return -1;
@@ -348,7 +388,7 @@ enum migrate_outcome migrate_send(struct vm *vm, int sock,
 		goto out;
 	}
 	out = MIGRATE_UNKNOWN;
-	if (await_close(sock, why, sizeof(why))) {
+	if (await_confirmation(&pc, sock, why, sizeof(why))) {
 		/* The destination may run it: never let this side run it too. */
 		vcpu_hold_paused(vm);
 		goto out;
@@ -363,7 +403,8 @@ out:
 	res->bytes = pc.w ? stream_writer_bytes(pc.w) : 0;
 	res->pages = pc.pages_sent;
 	if (out == MIGRATE_FAILED)
-		snprintf(err, errlen, "migration: %s", why);
+		snprintf(err, errlen, "%s%s", strncmp(why, "migration", 9) ?
+			 "migration: " : "", why);
 	else if (out == MIGRATE_UNKNOWN)
 		snprintf(err, errlen, "migration outcome unknown: %s; the guest stays paused here: resume it only if the destination does not run it",
 			 why);

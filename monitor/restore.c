@@ -195,48 +195,95 @@ static bool final_state_in(void *arg)
 	return r->have_vcpu && r->have_clock;
 }
 
-/* The ack stream to the source: 0 "ready", or why not. */
-static void send_ack(int fd, const uint8_t *token, uint32_t status,
-		     const char *msg)
-{
+/*
+ * The answer stream to the source: an ack (0 "ready", or why not) once
+ * the final state is loaded, then, after the source's commit, its end:
+ * the confirmation that this side runs the guest. The source counts only
+ * that end as success (docs/migration.md, "Commit").
+ */
+struct answer {
 	struct stream_fd out;
-	struct stream_writer_config wc = { stream_fd_write, &out, token,
+	struct stream_writer *w;
+};
+
+static int answer_open(struct answer *a, int fd, const uint8_t *token)
+{
+	struct stream_writer_config wc = { stream_fd_write, &a->out, token,
 					   STREAM_TO_SOURCE };
 	struct stream_error err = { { 0 } };
-	struct stream_writer *w;
 
-	stream_fd_init(&out, fd, 0);
-	w = stream_writer_new(&wc, &err);
-	if (!w || stream_write_ack(w, status, msg) || stream_write_end(w))
+	stream_fd_init(&a->out, fd, 0);
+	a->w = stream_writer_new(&wc, &err);
+	if (!a->w)
 		mon_warn("incoming migration: cannot answer the source: %s",
-			 w ? stream_writer_error(w) : err.msg);
-	stream_writer_free(w);
+			 err.msg);
+	return a->w ? 0 : -1;
 }
 
-/* A live migration: state, ack, then the commit (end). */
+/* The ack, flushed so the source reads it now. */
+static int answer_ack(struct answer *a, uint32_t status, const char *msg)
+{
+	if (!a->w)
+		return -1;
+	if (stream_write_ack(a->w, status, msg) ||
+	    stream_writer_flush(a->w) ||
+	    (status && stream_write_end(a->w))) {
+		mon_warn("incoming migration: cannot answer the source: %s",
+			 stream_writer_error(a->w));
+		return -1;
+	}
+	return 0;
+}
+
+static void answer_close(struct answer *a)
+{
+	stream_writer_free(a->w);
+	a->w = NULL;
+}
+
+/* A live migration: state, ack, the commit (end), the confirmation. */
 static int read_migration(struct stream_reader *rd, int fd,
 			  const uint8_t *token)
 {
+	struct answer a = { .w = NULL };
 	char why[300];
+	int rc = -1;
 
+	if (answer_open(&a, fd, token))
+		return -1;
 	if (stream_fd_read(rd, fd, INCOMING_TIMEOUT_MS, final_state_in, &incoming,
 			   why, sizeof(why))) {
 		mon_err("incoming migration: %s", why);
-		send_ack(fd, token, 1, mon_last_error());
-		return -1;
+		answer_ack(&a, 1, mon_last_error());
+		goto out;
 	}
 	if (load_state(&incoming, true)) {
-		send_ack(fd, token, 1, mon_last_error());
-		return -1;
+		answer_ack(&a, 1, mon_last_error());
+		goto out;
 	}
-	send_ack(fd, token, 0, "ready");
+	if (answer_ack(&a, 0, "ready")) {
+		mon_err("incoming migration: the source cannot be told the state arrived: %s",
+			stream_writer_error(a.w));
+		goto out;
+	}
 	if (stream_fd_read(rd, fd, INCOMING_TIMEOUT_MS, NULL, NULL, why,
 			   sizeof(why))) {
 		mon_err("incoming migration: the source did not commit (%s): the guest stays there",
 			why);
-		return -1;
+		goto out;
 	}
-	return 0;
+	/*
+	 * The source has given the guest up: run it even if the
+	 * confirmation cannot reach the source (it then holds its copy
+	 * paused, outcome unknown, and never runs it by itself).
+	 */
+	if (stream_write_end(a.w))
+		mon_warn("incoming migration: the confirmation did not reach the source (%s); the guest runs here",
+			 stream_writer_error(a.w));
+	rc = 0;
+out:
+	answer_close(&a);
+	return rc;
 }
 
 int restore_from_fd(struct vm *vm, int fd, const uint8_t *token)

@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 #include <jansson.h>
+#include <malloc.h>
 #include <seccomp.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -21,6 +22,8 @@
 #include <sys/prctl.h>
 
 #include "monitor.h"
+
+#define SANDBOX_TRIM_THRESHOLD	(1 << 30)
 
 static const int allowed[] = {
 	SCMP_SYS(read), SCMP_SYS(write), SCMP_SYS(pread64),
@@ -88,6 +91,13 @@ static int sandbox_install(uint32_t deny)
 	 * filter forbids; the control socket and the status file use it.
 	 */
 	json_object_seed(0);
+	/*
+	 * glibc trims a thread's arena after large frees (the transfer
+	 * thread's buffers) and, the first time, opens
+	 * /proc/sys/vm/overcommit_memory to see whether it may: a SIGSYS
+	 * under the filter. Memory is not given back below this much.
+	 */
+	mallopt(M_TRIM_THRESHOLD, SANDBOX_TRIM_THRESHOLD);
 	ctx = seccomp_init(deny);
 	if (!ctx) {
 		mon_err("sandbox: seccomp_init failed");

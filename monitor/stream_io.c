@@ -110,8 +110,11 @@ int stream_fd_read(struct stream_reader *r, int fd, int timeout_ms,
 		if (n == 0) {
 			if (stream_reader_finish(r) == 0 && !done)
 				return 0;
-			snprintf(err, errlen, "%s", done ?
-				 "the connection ended" : stream_reader_error(r));
+			if (done)
+				snprintf(err, errlen, "the connection ended after %llu bytes",
+					 (unsigned long long)stream_reader_bytes(r));
+			else
+				snprintf(err, errlen, "%s", stream_reader_error(r));
 			return -1;
 		}
 		if (stream_reader_feed(r, buf, n)) {

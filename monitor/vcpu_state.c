@@ -124,7 +124,8 @@ int vcpu_state_load(struct vm *vm, const struct stream_vcpu_state *v,
 	    kvm_set_regs(&vm->kvm, &v->regs) ||
 	    kvm_set_fpu(&vm->kvm, &v->fpu) ||
 	    kvm_set_events(&vm->kvm, &v->events) ||
-	    kvm_set_msrs(&vm->kvm, msrs, v->nmsrs))
+	    kvm_set_msrs(&vm->kvm, msrs, v->nmsrs) ||
+	    kvm_set_guest_tsc(&vm->kvm, tsc) < 0)
 		return -1;
 	return 0;
 }

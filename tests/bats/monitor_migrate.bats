@@ -106,6 +106,17 @@ migrate() {
 	run "$TOOLS/ctl-fd" "$SRC_SOCK" -1 '{"jsonrpc":"2.0","id":1,"method":"monitor.info"}'
 	assert_output --partial '"state":"running"'
 	refute_output --partial '"migration"'
+	# The same monitor migrates for real afterwards (its transfer
+	# thread's second job: once killed by the sandbox, SIGSYS).
+	local token
+	token=$(new_token)
+	wait "$DST_PID" || true
+	start_destination "$token"
+	migrate "$token"
+	assert_success
+	assert_output --partial '"result":{"total_seconds"'
+	wait_until 5 grep -q '"kind":"migrated"' "$BATS_TEST_TMPDIR/src.status"
+	wait_until 10 grep -q tick "$BATS_TEST_TMPDIR/dst.out"
 }
 
 @test "migrate: a destination that dies before the commit leaves the guest at the source" {
