@@ -197,3 +197,170 @@ fault_cell() {
 	dst_failed '"reason":"incoming migration: the connection ended"'
 	runs_at_source
 }
+
+# The rounds are slowed by a bandwidth cap and kept going by a downtime
+# budget nothing meets, so the test sees the round it wants.
+@test "cut in pre-copy round k: the guest runs on at the source" {
+	local k=0
+	[ "$GUEST" = counter ] || k=2
+	PARAMS='"downtime_ms":0.001,"bandwidth_mib_s":0.2,"max_rounds":1000'
+	fault_cell --at=signal --do=cut
+	wait_until 20 src_phase precopy "$k" || fail "the source never reached round $k"
+	kill -USR1 "$PROXY_PID"
+	migrate_end
+	assert_output --regexp '"code":-32005,"message":"migration: migration stream: write failed after [0-9]+ bytes: (Broken pipe|Connection reset by peer)"'
+	dst_failed '"reason":"incoming migration: the connection ended"'
+	runs_at_source
+}
+
+@test "cut during the final state: the guest runs on at the source" {
+	fault_cell --at=final --do=cut
+	wait_until 20 src_phase final
+	kill -USR1 "$PROXY_PID"
+	migrate_end
+	assert_output --partial '"code":-32005,"message":"migration: no acknowledgement from the destination: the connection ended"'
+	dst_failed '"reason":"incoming migration: the connection ended"'
+	runs_at_source
+}
+
+@test "cut before the ack: the destination drops the state, the source resumes" {
+	fault_cell --at=ack --do=cut
+	migrate_end
+	assert_output --partial '"code":-32005,"message":"migration: no acknowledgement from the destination: the connection ended"'
+	dst_failed '"reason":"incoming migration: the source did not commit ('
+	runs_at_source
+}
+
+@test "cut after the ack, before the commit: the source holds the guest, the destination drops it" {
+	fault_cell --at=commit --do=cut
+	migrate_end
+	assert_output --partial '"code":-32001,"message":"migration outcome unknown: no confirmation from the destination after the commit'
+	dst_failed '"reason":"incoming migration: the source did not commit ('
+	resume_at_source
+}
+
+@test "cut after the commit: the destination runs the guest, the source holds it paused" {
+	fault_cell --at=confirm --do=cut
+	migrate_end
+	assert_output --partial '"code":-32001,"message":"migration outcome unknown: no confirmation from the destination after the commit'
+	runs_at_destination paused
+}
+
+@test "destination killed before the ack: the guest runs on at the source" {
+	fault_cell --at=final --do=cut
+	wait_until 20 src_phase final
+	kill -9 "$DST_PID"
+	migrate_end
+	assert_output --partial '"code":-32005,"message":"migration: no acknowledgement from the destination: the connection ended"'
+	dst_killed
+	runs_at_source
+}
+
+@test "destination killed after the ack: the source holds the guest, then resumes it" {
+	fault_cell --at=commit --do=stall
+	wait_until 20 grep -q fault "$BATS_TEST_TMPDIR/proxy.out"
+	kill -9 "$DST_PID"
+	kill "$PROXY_PID"
+	migrate_end
+	assert_output --partial '"code":-32001,"message":"migration outcome unknown: no confirmation from the destination after the commit'
+	dst_killed
+	resume_at_source
+}
+
+@test "destination killed after the commit: the source held the guest and resumes it" {
+	fault_cell --at=confirm --do=stall
+	wait_until 20 grep -q fault "$BATS_TEST_TMPDIR/proxy.out"
+	wait_until 10 grep -q tick "$BATS_TEST_TMPDIR/dst.out"
+	kill -9 "$DST_PID"
+	kill "$PROXY_PID"
+	migrate_end
+	assert_output --partial '"code":-32001,"message":"migration outcome unknown: no confirmation from the destination after the commit'
+	dst_killed
+	resume_at_source
+}
+
+@test "wrong token: the destination refuses the stream, the guest runs on at the source" {
+	start_source
+	start_destination "$(new_token)"
+	start_proxy --at=signal
+	migrate_start "$PROXY_PORT" "$(new_token)"
+	migrate_end
+	assert_output --partial '"code":-32005,"message":"migration: '
+	dst_failed '"reason":"incoming migration: migration stream: '
+	runs_at_source
+}
+
+# An offset inside the first record's pages: past the hello (56), the
+# record header and the config section.
+@test "a corrupted page byte: the destination refuses the stream, the guest runs on at the source" {
+	fault_cell --at=src:9000 --do=flip
+	migrate_end
+	assert_output --partial '"code":-32005,"message":"migration: '
+	dst_failed '"reason":"incoming migration: migration stream: '
+	runs_at_source
+}
+
+@test "a stream truncated by a FIN: the destination says so in its ack, the guest runs on at the source" {
+	fault_cell --at=final --do=fin
+	wait_until 20 src_phase final
+	kill -USR1 "$PROXY_PID"
+	migrate_end
+	assert_output --partial '"code":-32005,"message":"migration: the destination refused the VM: incoming migration: migration stream: truncated'
+	dst_failed '"reason":"incoming migration: migration stream: truncated'
+	runs_at_source
+}
+
+@test "a stream truncated by a reset: the guest runs on at the source" {
+	fault_cell --at=final --do=rst
+	wait_until 20 src_phase final
+	kill -USR1 "$PROXY_PID"
+	migrate_end
+	assert_output --partial '"code":-32005,"message":"migration: no acknowledgement from the destination: the connection ended"'
+	dst_failed '"reason":"incoming migration: read after '
+	grep -q 'Connection reset by peer' "$BATS_TEST_TMPDIR/dst.status"
+	runs_at_source
+}
+
+# restore_refused TEXT FILE: a restore from FILE exits 1 with TEXT.
+restore_refused() {
+	run_monitor --mem=4 --name=c2 --incoming=@5 "$SKIFF_GUESTS/$GUEST.hvt" 5<"$2"
+	assert_failure 1
+	assert_output --partial "$1"
+	refute_output --partial tick
+}
+
+@test "a truncated or corrupted snapshot file: restore refuses it, the guest runs on where it was" {
+	local snap=$BATS_TEST_TMPDIR/snap bad=$BATS_TEST_TMPDIR/bad size
+	start_source
+	run "$TOOLS/ctl-fd" "$SRC_SOCK" 5 '{"jsonrpc":"2.0","id":7,"method":"monitor.snapshot"}' 5>"$snap"
+	assert_success
+	assert_output --partial '"result":{"bytes"'
+	size=$(stat -c %s "$snap")
+	head -c 56 "$snap" >"$bad"
+	restore_refused "restore: migration stream: truncated: the input ended after 56 bytes, before the final record" "$bad"
+	head -c $((size / 2)) "$snap" >"$bad"
+	restore_refused "restore: migration stream: truncated: the input ended after $((size / 2)) bytes, before the final record" "$bad"
+	head -c $((size - 1)) "$snap" >"$bad"
+	restore_refused "restore: migration stream: truncated: the input ended after $((size - 1)) bytes" "$bad"
+	# The first section's type (after the hello and the record header).
+	cp "$snap" "$bad"
+	printf '\xff' | dd of="$bad" bs=1 seek=60 conv=notrunc status=none
+	restore_refused "restore: migration stream: section type 0x" "$bad"
+	runs_at_source
+}
+
+@test "a second migration after a failed one: the same source monitor migrates for real" {
+	fault_cell --at=src:0 --do=cut
+	migrate_end
+	assert_output --partial '"code":-32005'
+	dst_failed '"reason":"incoming migration: the connection ended"'
+	kill "$PROXY_PID" 2>/dev/null || true
+	wait "$PROXY_PID" 2>/dev/null || true
+	PROXY_PID=
+	TOKEN=$(new_token)
+	start_destination "$TOKEN"
+	migrate_start "$DST_PORT" "$TOKEN" '"downtime_ms":5'
+	migrate_end
+	assert_output --regexp '"id":9,"result":\{"total_seconds":[0-9.e-]+,"downtime_ms":[0-9.e-]+,"rounds":[0-9]+,"bytes":[0-9]+,"pages":[0-9]+\}'
+	runs_at_destination
+}
