@@ -97,6 +97,13 @@ migrate_end() {
 	echo "proxy: $(cat "$BATS_TEST_TMPDIR/proxy.out" 2>/dev/null)" >&2
 }
 
+# to_dst: the bytes the proxy had let through to the destination when
+# it broke the connection.
+to_dst() {
+	sed -n 's/^mig-proxy: fault: \([0-9]*\) bytes to the destination.*/\1/p' \
+		"$BATS_TEST_TMPDIR/proxy.out"
+}
+
 info() {
 	"$TOOLS/ctl-fd" "$1" -1 '{"jsonrpc":"2.0","id":1,"method":"monitor.info"}'
 }
@@ -193,8 +200,8 @@ fault_cell() {
 @test "cut before the header: the guest runs on at the source" {
 	fault_cell --at=src:0 --do=cut
 	migrate_end
-	assert_output --regexp '"code":-32005,"message":"migration: migration stream: write failed after [0-9]+ bytes: (Broken pipe|Connection reset by peer)"'
-	dst_failed '"reason":"incoming migration: the connection ended"'
+	assert_output --regexp '"code":-32005,"message":"migration stream: write failed after [0-9]+ bytes: (Broken pipe|Connection reset by peer)"'
+	dst_failed "\"reason\":\"incoming migration: the connection ended after $(to_dst) bytes\""
 	runs_at_source
 }
 
@@ -203,13 +210,13 @@ fault_cell() {
 @test "cut in pre-copy round k: the guest runs on at the source" {
 	local k=0
 	[ "$GUEST" = counter ] || k=2
-	PARAMS='"downtime_ms":0.001,"bandwidth_mib_s":0.2,"max_rounds":1000'
+	PARAMS='"downtime_ms":0.001,"bandwidth_mib_s":0.02,"max_rounds":1000'
 	fault_cell --at=signal --do=cut
 	wait_until 20 src_phase precopy "$k" || fail "the source never reached round $k"
 	kill -USR1 "$PROXY_PID"
 	migrate_end
-	assert_output --regexp '"code":-32005,"message":"migration: migration stream: write failed after [0-9]+ bytes: (Broken pipe|Connection reset by peer)"'
-	dst_failed '"reason":"incoming migration: the connection ended"'
+	assert_output --regexp '"code":-32005,"message":"migration stream: write failed after [0-9]+ bytes: (Broken pipe|Connection reset by peer)"'
+	dst_failed "\"reason\":\"incoming migration: the connection ended after $(to_dst) bytes\""
 	runs_at_source
 }
 
@@ -218,16 +225,16 @@ fault_cell() {
 	wait_until 20 src_phase final
 	kill -USR1 "$PROXY_PID"
 	migrate_end
-	assert_output --partial '"code":-32005,"message":"migration: no acknowledgement from the destination: the connection ended"'
-	dst_failed '"reason":"incoming migration: the connection ended"'
+	assert_output --partial '"code":-32005,"message":"migration: no acknowledgement from the destination: the connection ended after 56 bytes"'
+	dst_failed "\"reason\":\"incoming migration: the connection ended after $(to_dst) bytes\""
 	runs_at_source
 }
 
 @test "cut before the ack: the destination drops the state, the source resumes" {
 	fault_cell --at=ack --do=cut
 	migrate_end
-	assert_output --partial '"code":-32005,"message":"migration: no acknowledgement from the destination: the connection ended"'
-	dst_failed '"reason":"incoming migration: the source did not commit ('
+	assert_output --partial '"code":-32005,"message":"migration: no acknowledgement from the destination: the connection ended after 0 bytes"'
+	dst_failed "\"reason\":\"incoming migration: the source did not commit (migration stream: truncated: the input ended after $(to_dst) bytes, before the final record): the guest stays there\""
 	runs_at_source
 }
 
@@ -235,7 +242,7 @@ fault_cell() {
 	fault_cell --at=commit --do=cut
 	migrate_end
 	assert_output --partial '"code":-32001,"message":"migration outcome unknown: no confirmation from the destination after the commit'
-	dst_failed '"reason":"incoming migration: the source did not commit ('
+	dst_failed "\"reason\":\"incoming migration: the source did not commit (migration stream: truncated: the input ended after $(to_dst) bytes, before the final record): the guest stays there\""
 	resume_at_source
 }
 
@@ -251,7 +258,7 @@ fault_cell() {
 	wait_until 20 src_phase final
 	kill -9 "$DST_PID"
 	migrate_end
-	assert_output --partial '"code":-32005,"message":"migration: no acknowledgement from the destination: the connection ended"'
+	assert_output --partial '"code":-32005,"message":"migration: no acknowledgement from the destination: the connection ended after 56 bytes"'
 	dst_killed
 	runs_at_source
 }
@@ -305,8 +312,8 @@ fault_cell() {
 	wait_until 20 src_phase final
 	kill -USR1 "$PROXY_PID"
 	migrate_end
-	assert_output --partial '"code":-32005,"message":"migration: the destination refused the VM: incoming migration: migration stream: truncated'
-	dst_failed '"reason":"incoming migration: migration stream: truncated'
+	assert_output --partial "\"code\":-32005,\"message\":\"migration: the destination refused the VM: incoming migration: the connection ended after $(to_dst) bytes\""
+	dst_failed "\"reason\":\"incoming migration: the connection ended after $(to_dst) bytes\""
 	runs_at_source
 }
 
@@ -315,9 +322,8 @@ fault_cell() {
 	wait_until 20 src_phase final
 	kill -USR1 "$PROXY_PID"
 	migrate_end
-	assert_output --partial '"code":-32005,"message":"migration: no acknowledgement from the destination: the connection ended"'
-	dst_failed '"reason":"incoming migration: read after '
-	grep -q 'Connection reset by peer' "$BATS_TEST_TMPDIR/dst.status"
+	assert_output --partial '"code":-32005,"message":"migration: no acknowledgement from the destination: the connection ended after 56 bytes"'
+	dst_failed "\"reason\":\"incoming migration: read after $(to_dst) bytes: Connection reset by peer\""
 	runs_at_source
 }
 
@@ -352,8 +358,8 @@ restore_refused() {
 @test "a second migration after a failed one: the same source monitor migrates for real" {
 	fault_cell --at=src:0 --do=cut
 	migrate_end
-	assert_output --partial '"code":-32005'
-	dst_failed '"reason":"incoming migration: the connection ended"'
+	assert_output --regexp '"code":-32005,"message":"migration stream: write failed after [0-9]+ bytes: (Broken pipe|Connection reset by peer)"'
+	dst_failed '"reason":"incoming migration: the connection ended after 0 bytes"'
 	kill "$PROXY_PID" 2>/dev/null || true
 	wait "$PROXY_PID" 2>/dev/null || true
 	PROXY_PID=
@@ -363,4 +369,12 @@ restore_refused() {
 	migrate_end
 	assert_output --regexp '"id":9,"result":\{"total_seconds":[0-9.e-]+,"downtime_ms":[0-9.e-]+,"rounds":[0-9]+,"bytes":[0-9]+,"pages":[0-9]+\}'
 	runs_at_destination
+}
+
+@test "a reset before the destination is set up: both sides say what happened" {
+	fault_cell --eager --at=src:0 --do=rst
+	migrate_end
+	assert_output --regexp '"code":-32005,"message":"(migration stream: write failed after [0-9]+ bytes: (Broken pipe|Connection reset by peer)|migration: no acknowledgement from the destination: .*)"'
+	dst_failed '"reason":"incoming migration: '
+	runs_at_source
 }

@@ -5,7 +5,10 @@
  * connection at a chosen point, for the fault matrix
  * (tests/bats/monitor_faults.bats). It listens on 127.0.0.1 (a free port,
  * written to PORTFILE), takes one connection (the source's) and connects
- * to 127.0.0.1:PORT (the destination's).
+ * to 127.0.0.1:PORT (the destination's). It forwards nothing until the
+ * destination has sent its first bytes (the hello it writes once it is
+ * set up), so that where a fault lands does not depend on how fast the
+ * destination starts; --eager forwards at once.
  *
  * The points are found in the streams' cleartext framing (the 56-byte
  * hello, then records: u32 header, bit 31 final, bits 0-30 the body's
@@ -74,7 +77,7 @@ static volatile sig_atomic_t got_usr1, got_term;
 static enum point at = AT_SIGNAL;
 static enum action act = DO_CUT;
 static uint64_t at_n;
-static bool fired, stalled, src_dropped;
+static bool fired, stalled, src_dropped, eager;
 
 static void on_signal(int sig)
 {
@@ -159,6 +162,15 @@ static void report(const struct flow *d, const struct flow *s, const char *what)
 	fflush(stdout);
 }
 
+/* Unread bytes make close() send a reset: read them first for a FIN. */
+static void drain(int fd)
+{
+	static uint8_t sink[65536];
+
+	while (recv(fd, sink, sizeof(sink), MSG_DONTWAIT) > 0)
+		;
+}
+
 /* The fault itself; returns true when the proxy is done. */
 static bool fire(struct flow *d, struct flow *s)
 {
@@ -171,6 +183,8 @@ static bool fire(struct flow *d, struct flow *s)
 		setsockopt(d->to, SOL_SOCKET, SO_LINGER, &hard, sizeof(hard));
 		/* fall through */
 	case DO_CUT:
+		drain(d->to);
+		drain(s->to);
 		close(d->to);
 		close(s->to);
 		return true;
@@ -373,14 +387,19 @@ int main(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigset_t block;
 	int i, l, src, dst;
+	char c;
 
 	for (i = 1; i < argc && !strncmp(argv[i], "--", 2); i++) {
+		if (!strcmp(argv[i], "--eager")) {
+			eager = true;
+			continue;
+		}
 		if ((strncmp(argv[i], "--at=", 5) || parse_at(argv[i] + 5)) &&
 		    (strncmp(argv[i], "--do=", 5) || parse_do(argv[i] + 5)))
 			break;
 	}
 	if (argc - i != 2 || (act == DO_FLIP && at != AT_SRC)) {
-		fprintf(stderr, "usage: mig-proxy [--at=src:N|dst:N|signal|final|ack|commit|confirm] [--do=cut|rst|fin|stall|flip] PORTFILE PORT\n");
+		fprintf(stderr, "usage: mig-proxy [--eager] [--at=src:N|dst:N|signal|final|ack|commit|confirm] [--do=cut|rst|fin|stall|flip] PORTFILE PORT\n");
 		return 2;
 	}
 	/* Signals only inside ppoll(), so none is missed between checks. */
@@ -391,9 +410,11 @@ int main(int argc, char **argv)
 	sigaction(SIGUSR1, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	l = listen_any(argv[i]);
-	src = l < 0 ? -1 : accept(l, NULL, NULL);
-	dst = src < 0 ? -1 : connect_port(argv[i + 1]);
-	if (dst < 0) {
+	dst = l < 0 ? -1 : connect_port(argv[i + 1]);
+	if (dst >= 0 && !eager && recv(dst, &c, 1, MSG_PEEK) != 1)
+		dst = -1;
+	src = dst < 0 ? -1 : accept(l, NULL, NULL);
+	if (src < 0) {
 		fprintf(stderr, "mig-proxy: %s\n", strerror(errno));
 		return 1;
 	}
