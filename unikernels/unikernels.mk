@@ -21,6 +21,7 @@ $(eval $(call skiff_image,spin,$(UK_TESTS)/spin))
 $(eval $(call skiff_image,time,$(UK_TESTS)/time))
 $(eval $(call skiff_image,bigout,$(UK_TESTS)/bigout))
 $(eval $(call skiff_image,memory,$(UK_TESTS)/memory))
+$(eval $(call skiff_image,churn,$(UK_TESTS)/churn))
 $(eval $(call skiff_image,block,$(UK_TESTS)/block))
 $(eval $(call skiff_image,torture,$(UK_TESTS)/torture))
 # The one guest allowed SSE: it tests the FPU on purpose.
