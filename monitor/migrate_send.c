@@ -226,11 +226,16 @@ static int send_final(struct precopy *pc, char *err, size_t errlen)
 	}
 	pc->prog.dirty_pages = count_dirty(pc);
 	publish(pc, "final");
+	if (device_state_flush(pc->vm)) {
+		snprintf(err, errlen, "%s", mon_last_error());
+		return -1;
+	}
 	if (vcpu_state_save(pc->vm, &v, &clock)) {
 		snprintf(err, errlen, "the vCPU's state: %s", mon_last_error());
 		return -1;
 	}
 	if (send_dirty(pc, true) || stream_write_vcpu(pc->w, &v) ||
+	    device_state_write(pc->vm, pc->w) ||
 	    stream_write_clock(pc->w, &clock) || stream_writer_flush(pc->w)) {
 		snprintf(err, errlen, "%s", stream_writer_error(pc->w));
 		return -1;

@@ -231,6 +231,7 @@ struct vm_device {
 	uint64_t capacity;		/* block */
 	uint32_t block_size;		/* block */
 	uint8_t mac[6];			/* net */
+	bool mac_given;			/* net: by --net-mac, not random */
 	uint16_t mtu;			/* net */
 };
 
@@ -419,6 +420,13 @@ int snapshot_write(struct vm *vm, int fd, const char *definition,
 
 /* --- restore.c: a stream into a VM that has not run yet ----------------- */
 /* @token NULL: a snapshot file; else a live migration on a socket. */
+/* device_state.c: the net devices' MACs in a stream; the announcement. */
+int device_state_write(struct vm *vm, struct stream_writer *w);
+int device_state_flush(struct vm *vm);
+int device_state_restore(struct vm *vm, const char *name, const void *blob,
+			 size_t len, char *err, size_t errlen);
+void device_state_announce(struct vm *vm);
+
 int restore_from_fd(struct vm *vm, int fd, const uint8_t *token);
 int incoming_token_read(int fd, uint8_t token[STREAM_TOKEN_BYTES]);
 

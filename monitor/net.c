@@ -127,6 +127,7 @@ int net_attach(struct vm *vm, const struct net_opt *n)
 	vm->dev[idx].type = MFT_DEV_NET_BASIC;
 	vm->dev[idx].mtu = mtu;
 	memcpy(vm->dev[idx].mac, e->u.net_basic.mac, 6);
+	vm->dev[idx].mac_given = n->have_mac;
 	return 0;
 }
 

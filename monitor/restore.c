@@ -110,10 +110,10 @@ static int on_clock(void *o, const struct stream_clock *k,
 static int on_device(void *o, const char *name, const void *blob, size_t len,
 		     struct stream_error *e)
 {
-	snprintf(e->msg, sizeof(e->msg),
-		 "device %s: this monitor keeps no device state to restore",
-		 name);
-	return -1;
+	struct restore *r = o;
+
+	return device_state_restore(r->vm, name, blob, len, e->msg,
+				    sizeof(e->msg));
 }
 
 static const struct stream_callbacks restore_cb = {
@@ -215,8 +215,8 @@ static int answer_open(struct answer *a, int fd, const uint8_t *token)
 	stream_fd_init(&a->out, fd, 0);
 	a->w = stream_writer_new(&wc, &err);
 	if (!a->w)
-		mon_warn("incoming migration: cannot answer the source: %s",
-			 err.msg);
+		mon_err("incoming migration: cannot answer the source: %s",
+			err.msg);
 	return a->w ? 0 : -1;
 }
 
@@ -318,6 +318,8 @@ int restore_from_fd(struct vm *vm, int fd, const uint8_t *token)
 	if (read_file(rd, fd, buf) == 0 && load_state(&incoming, false) == 0)
 		rc = 0;
 out:
+	if (rc == 0)
+		device_state_announce(vm);
 	stream_reader_free(rd);
 	free(buf);
 	return rc;

@@ -41,8 +41,8 @@ static int write_state(struct vm *vm, struct stream_writer *w,
 		return -2;
 	if (stream_write_pages(w, 0, vm->mem.size / GUEST_PAGE_SIZE,
 			       vm->mem.host) ||
-	    stream_write_vcpu(w, &v) || stream_write_clock(w, &clock) ||
-	    stream_write_end(w))
+	    stream_write_vcpu(w, &v) || device_state_write(vm, w) ||
+	    stream_write_clock(w, &clock) || stream_write_end(w))
 		return -1;
 	return 0;
 }

@@ -23,6 +23,7 @@ $(eval $(call skiff_image,bigout,$(UK_TESTS)/bigout))
 $(eval $(call skiff_image,memory,$(UK_TESTS)/memory))
 $(eval $(call skiff_image,churn,$(UK_TESTS)/churn))
 $(eval $(call skiff_image,block,$(UK_TESTS)/block))
+$(eval $(call skiff_image,blocklog,$(UK_TESTS)/blocklog))
 $(eval $(call skiff_image,torture,$(UK_TESTS)/torture))
 # The one guest allowed SSE: it tests the FPU on purpose.
 $(eval $(call skiff_image,fpu,$(UK_TESTS)/fpu,,$(SDK_FPU_CFLAGS)))
