@@ -116,6 +116,10 @@ migrate_end() {
 	echo "proxy: $(cat "$BATS_TEST_TMPDIR/proxy.out" 2>/dev/null)" >&2
 }
 
+# The source's answer when the commit went and no confirmation came: the
+# destination's answer stream ended after its hello and ack (104 bytes).
+UNKNOWN='"code":-32001,"message":"migration outcome unknown: no confirmation from the destination after the commit: migration stream: truncated: the input ended after 104 bytes, before the final record; the guest stays paused here: resume it only if the destination does not run it"'
+
 # to_dst: the bytes the proxy had let through to the destination when
 # it broke the connection.
 to_dst() {
@@ -268,7 +272,7 @@ cut_in_round() {
 @test "cut after the ack, before the commit: the source holds the guest, the destination drops it" {
 	fault_cell --at=commit --do=cut
 	migrate_end
-	assert_output --partial '"code":-32001,"message":"migration outcome unknown: no confirmation from the destination after the commit'
+	assert_output --partial "$UNKNOWN"
 	dst_failed "\"reason\":\"incoming migration: the source did not commit (migration stream: truncated: the input ended after $(to_dst) bytes, before the final record): the guest stays there\""
 	resume_at_source
 }
@@ -276,7 +280,7 @@ cut_in_round() {
 @test "cut after the commit: the destination runs the guest, the source holds it paused" {
 	fault_cell --at=confirm --do=cut
 	migrate_end
-	assert_output --partial '"code":-32001,"message":"migration outcome unknown: no confirmation from the destination after the commit'
+	assert_output --partial "$UNKNOWN"
 	runs_at_destination paused
 }
 
@@ -296,7 +300,7 @@ cut_in_round() {
 	kill -9 "$DST_PID"
 	kill "$PROXY_PID"
 	migrate_end
-	assert_output --partial '"code":-32001,"message":"migration outcome unknown: no confirmation from the destination after the commit'
+	assert_output --partial "$UNKNOWN"
 	dst_killed
 	resume_at_source
 }
@@ -308,7 +312,7 @@ cut_in_round() {
 	kill -9 "$DST_PID"
 	kill "$PROXY_PID"
 	migrate_end
-	assert_output --partial '"code":-32001,"message":"migration outcome unknown: no confirmation from the destination after the commit'
+	assert_output --partial "$UNKNOWN"
 	dst_killed
 	resume_at_source
 }
@@ -403,5 +407,7 @@ restore_refused() {
 	migrate_end
 	assert_output --regexp '"code":-32005,"message":"(migration stream: write failed after [0-9]+ bytes: (Broken pipe|Connection reset by peer)|migration: no acknowledgement from the destination: .*)"'
 	dst_failed '"reason":"incoming migration: '
+	grep -Eq '"reason":"incoming migration: (read after 0 bytes: Connection reset by peer|cannot answer the source: migration stream: write failed after 0 bytes: (Broken pipe|Connection reset by peer))"' \
+		"$BATS_TEST_TMPDIR/dst.status"
 	runs_at_source
 }
