@@ -285,9 +285,13 @@ cut_in_round() {
 }
 
 @test "destination killed before the ack: the guest runs on at the source" {
-	fault_cell --at=final --do=cut
+	# Half the final state reaches the destination, then nothing more.
+	fault_cell --at=final --do=stall
 	wait_until 30 src_phase final
+	kill -USR1 "$PROXY_PID"
+	wait_until 10 grep -q fault "$BATS_TEST_TMPDIR/proxy.out"
 	kill -9 "$DST_PID"
+	kill "$PROXY_PID"
 	migrate_end
 	assert_output --partial '"code":-32005,"message":"migration: no acknowledgement from the destination: the connection ended after 56 bytes"'
 	dst_killed

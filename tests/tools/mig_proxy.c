@@ -18,8 +18,9 @@
  *   signal   on SIGUSR1 (the test picks the moment from the source's
  *            monitor.info, e.g. its pre-copy round)
  *   final    the newest record to the destination is held back; on
- *            SIGUSR1 half of it goes (when the source's phase is "final"
- *            that record is the final state)
+ *            SIGUSR1, once the source has sent nothing for QUIET_MS, half
+ *            of it goes (when the source's phase is "final" and it waits
+ *            for the ack, that record is the final state)
  *   ack      once the destination's first record (its ack) is in; none
  *            of it goes to the source
  *   commit   after the ack went to the source, when the source sends
@@ -46,11 +47,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #define HELLO_BYTES	56
 #define RECORD_FINAL	0x80000000u
 #define BUF_BYTES	(2u << 20)	/* more than a record */
+#define QUIET_MS	300
 
 enum point { AT_SRC, AT_DST, AT_SIGNAL, AT_FINAL, AT_ACK, AT_COMMIT,
 	     AT_CONFIRM };
@@ -78,6 +81,15 @@ static enum point at = AT_SIGNAL;
 static enum action act = DO_CUT;
 static uint64_t at_n;
 static bool fired, stalled, src_dropped, eager;
+static uint64_t src_last_ms;	/* when the source last sent bytes */
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000ull + ts.tv_nsec / 1000000;
+}
 
 static void on_signal(int sig)
 {
@@ -223,7 +235,7 @@ static bool due(struct flow *d, struct flow *s, uint64_t *dlim,
 		*dlim = d->rec_start > HELLO_BYTES ? d->rec_start : HELLO_BYTES;
 		if (*dlim > d->in)
 			*dlim = d->in;
-		if (!got_usr1)
+		if (!got_usr1 || now_ms() - src_last_ms < QUIET_MS)
 			return false;
 		*dlim += (d->in - *dlim) / 2;
 		return true;
@@ -259,6 +271,8 @@ static bool take(struct flow *f)
 		f->in += n;	/* truncated: what comes later is dropped */
 		return true;
 	}
+	if (f->name[0] == 'd')
+		src_last_ms = now_ms();
 	frame(f, f->buf + f->held, n);
 	f->held += n;
 	f->in += n;
@@ -269,6 +283,7 @@ static int proxy(int src, int dst)
 {
 	struct flow d = { .from = src, .to = dst, .name = "destination" };
 	struct flow s = { .from = dst, .to = src, .name = "source" };
+	struct timespec tick = { 0, 50 * 1000000 };
 	struct pollfd p[2];
 	uint64_t dlim, slim;
 	sigset_t open;
@@ -306,7 +321,9 @@ static int proxy(int src, int dst)
 		p[1].fd = s.eof || stalled || s.held == BUF_BYTES ? -1 : dst;
 		p[0].events = p[1].events = POLLIN;
 		p[0].revents = p[1].revents = 0;
-		if (ppoll(p, 2, NULL, &open) < 0 && errno != EINTR)
+		/* Waiting for the source to go quiet needs a clock. */
+		if (ppoll(p, 2, got_usr1 && at == AT_FINAL && !fired ? &tick :
+			  NULL, &open) < 0 && errno != EINTR)
 			return 1;
 		if ((p[0].revents && !take(&d)) || (p[1].revents && !take(&s))) {
 			report(&d, &s, "a side failed");
