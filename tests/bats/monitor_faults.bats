@@ -243,6 +243,16 @@ cut_in_round() {
 	runs_at_source
 }
 
+# The matrix's baseline: the same capped rounds, through the proxy, with
+# no fault. Every page the guest wrote must arrive.
+@test "no fault, rounds under a bandwidth cap: the guest runs at the destination, intact" {
+	PARAMS='"downtime_ms":0.001,"bandwidth_mib_s":3,"max_rounds":1000'
+	fault_cell --at=signal
+	migrate_end
+	assert_output --regexp '"id":9,"result":\{"total_seconds":[0-9.e-]+,"downtime_ms":[0-9.e-]+,"rounds":[0-9]+,"bytes":[0-9]+,"pages":[0-9]+\}'
+	runs_at_destination
+}
+
 @test "cut in the full copy: the guest runs on at the source" {
 	cut_in_round 0
 }
