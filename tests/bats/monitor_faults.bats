@@ -63,6 +63,7 @@ start_source() {
 	require_kvm
 	require_guest "$GUEST"
 	SRC_SOCK=$BATS_TEST_TMPDIR/src.sock
+	# shellcheck disable=SC2046,SC2086 # zero or one word; two arguments
 	"$MONITOR" $(monitor_device_args) --mem=$MEM --name=c1 --control="$SRC_SOCK" \
 		--status-file="$BATS_TEST_TMPDIR/src.status" \
 		"$SKIFF_GUESTS/$GUEST.hvt" $GUEST_ARGS >"$BATS_TEST_TMPDIR/src.out" 2>&1 &
@@ -76,6 +77,7 @@ start_source() {
 start_destination() {
 	local pf=$BATS_TEST_TMPDIR/port
 	rm -f "$pf" "$BATS_TEST_TMPDIR/dst.sock"
+	# shellcheck disable=SC2046 # zero or one word, never split
 	"$TOOLS/accept-exec" "$pf" 5 "$MONITOR" $(monitor_device_args) --mem=$MEM --name=c1 \
 		--control="$BATS_TEST_TMPDIR/dst.sock" \
 		--status-file="$BATS_TEST_TMPDIR/dst.status" \
