@@ -72,7 +72,7 @@ struct flow {
 	unsigned int hdr_have;
 	uint64_t rec_start;	/* the newest record seen starts here */
 	uint64_t rec_end;	/* ... and ends here */
-	uint64_t records;	/* complete records read */
+	bool rec_whole;		/* ... and is all in */
 	uint64_t final_end;	/* the final record's end, once seen */
 };
 
@@ -125,9 +125,7 @@ static void frame(struct flow *f, const uint8_t *p, size_t len)
 		if (body & RECORD_FINAL)
 			f->final_end = f->rec_end;
 	}
-	f->records = 0;
-	if (f->rec_end && end >= f->rec_end)
-		f->records = 1;	/* the newest record is complete */
+	f->rec_whole = f->rec_end && end >= f->rec_end;
 }
 
 static int send_all(int fd, const uint8_t *p, size_t len)
@@ -241,7 +239,7 @@ static bool due(struct flow *d, struct flow *s, uint64_t *dlim,
 		return true;
 	case AT_ACK:
 		*slim = 0;
-		return s->records > 0 || s->eof;
+		return s->rec_whole || s->eof;
 	case AT_COMMIT:
 		if (!s->rec_end || s->fwd < s->rec_end)
 			return false;
