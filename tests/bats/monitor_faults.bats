@@ -374,6 +374,29 @@ cut_in_round() {
 	runs_at_source
 }
 
+# A stalled link closes nothing: each side's own deadline ends it (the
+# source waits 30 s for the ack, the destination 60 s for more).
+@test "the link stalls before the ack: both sides time out, the guest runs on at the source" {
+	fault_cell --at=ack --do=stall
+	migrate_end
+	assert_output --partial '"code":-32005,"message":"migration: no acknowledgement from the destination: nothing came for 30 s after 0 bytes"'
+	runs_at_source
+	dst_failed "\"reason\":\"incoming migration: the source did not commit (nothing came for 60 s after $(to_dst) bytes): the guest stays there\""
+}
+
+@test "the link stalls in pre-copy: the source gives up in time, the guest runs on at the source" {
+	PARAMS='"bandwidth_mib_s":3'
+	fault_cell --at=signal --do=stall
+	wait_until 30 src_phase precopy 0
+	kill -USR1 "$PROXY_PID"
+	wait_until 90 test -s "$BATS_TEST_TMPDIR/answer" ||
+		fail "monitor.migrate did not answer within 90 s of a stalled link"
+	migrate_end
+	assert_output --partial '"code":-32005,"message":"migration stream: '
+	runs_at_source
+	dst_failed "\"reason\":\"incoming migration: nothing came for 60 s after $(to_dst) bytes\""
+}
+
 # restore_refused TEXT FILE: a restore from FILE exits 1 with TEXT.
 restore_refused() {
 	run_monitor --mem=$MEM --name=c2 --incoming=@5 "$SKIFF_GUESTS/$GUEST.hvt" 5<"$2"
