@@ -15,6 +15,7 @@
 #include "monitor.h"
 
 #define STREAM_READ_CHUNK	(256 * 1024)
+#define STREAM_WRITE_STALL_MS	30000	/* no byte taken: the link is dead */
 
 static double mono_now(void)
 {
@@ -50,6 +51,24 @@ void stream_fd_init(struct stream_fd *s, int fd, double bytes_per_s)
 	s->started = mono_now();
 }
 
+/*
+ * Wait until @fd takes more bytes. A peer that reads nothing and never
+ * closes (a dead path: no FIN, no RST) would otherwise block a send
+ * until TCP gives up, a quarter of an hour later.
+ */
+static int wait_writable(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLOUT };
+	int rc;
+
+	do {
+		rc = poll(&p, 1, STREAM_WRITE_STALL_MS);
+	} while (rc < 0 && errno == EINTR);
+	if (rc == 0)
+		errno = ETIMEDOUT;
+	return rc == 1 ? 0 : -1;
+}
+
 int stream_fd_write(void *opaque, const void *data, size_t len)
 {
 	struct stream_fd *s = opaque;
@@ -57,11 +76,16 @@ int stream_fd_write(void *opaque, const void *data, size_t len)
 	ssize_t n;
 
 	while (len) {
-		n = send(s->fd, p, len, MSG_NOSIGNAL);
+		n = send(s->fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n < 0 && errno == ENOTSOCK)
 			n = write(s->fd, p, len);
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			if (wait_writable(s->fd))
+				return -1;
+			continue;
+		}
 		if (n <= 0) {
 			if (n == 0)
 				errno = EIO;
