@@ -93,7 +93,7 @@ start_destination() {
 start_proxy() {
 	local pf=$BATS_TEST_TMPDIR/pport
 	rm -f "$pf"
-	"$TOOLS/mig-proxy" "$@" "$pf" "$DST_PORT" >"$BATS_TEST_TMPDIR/proxy.out" 2>&1 &
+	"$TOOLS/mig-proxy" --quiet="$(scaled_ms 300)" "$@" "$pf" "$DST_PORT" >"$BATS_TEST_TMPDIR/proxy.out" 2>&1 &
 	PROXY_PID=$!
 	wait_until 5 test -s "$pf"
 	PROXY_PORT=$(cat "$pf")

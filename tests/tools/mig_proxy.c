@@ -18,7 +18,8 @@
  *   signal   on SIGUSR1 (the test picks the moment from the source's
  *            monitor.info, e.g. its pre-copy round)
  *   final    the newest record to the destination is held back; on
- *            SIGUSR1, once the source has sent nothing for QUIET_MS, half
+ *            SIGUSR1, once the source has sent nothing for --quiet=MS
+ *            (default 300), half
  *            of it goes (when the source's phase is "final" and it waits
  *            for the ack, that record is the final state)
  *   ack      once the destination's first record (its ack) is in; none
@@ -53,7 +54,6 @@
 #define HELLO_BYTES	56
 #define RECORD_FINAL	0x80000000u
 #define BUF_BYTES	(2u << 20)	/* more than a record */
-#define QUIET_MS	300
 
 enum point { AT_SRC, AT_DST, AT_SIGNAL, AT_FINAL, AT_ACK, AT_COMMIT,
 	     AT_CONFIRM };
@@ -82,6 +82,7 @@ static enum action act = DO_CUT;
 static uint64_t at_n;
 static bool fired, stalled, src_dropped, eager;
 static uint64_t src_last_ms;	/* when the source last sent bytes */
+static uint64_t quiet_ms = 300;
 
 static uint64_t now_ms(void)
 {
@@ -233,7 +234,7 @@ static bool due(struct flow *d, struct flow *s, uint64_t *dlim,
 		*dlim = d->rec_start > HELLO_BYTES ? d->rec_start : HELLO_BYTES;
 		if (*dlim > d->in)
 			*dlim = d->in;
-		if (!got_usr1 || now_ms() - src_last_ms < QUIET_MS)
+		if (!got_usr1 || now_ms() - src_last_ms < quiet_ms)
 			return false;
 		*dlim += (d->in - *dlim) / 2;
 		return true;
@@ -409,12 +410,16 @@ int main(int argc, char **argv)
 			eager = true;
 			continue;
 		}
+		if (!strncmp(argv[i], "--quiet=", 8)) {
+			quiet_ms = strtoull(argv[i] + 8, NULL, 10);
+			continue;
+		}
 		if ((strncmp(argv[i], "--at=", 5) || parse_at(argv[i] + 5)) &&
 		    (strncmp(argv[i], "--do=", 5) || parse_do(argv[i] + 5)))
 			break;
 	}
 	if (argc - i != 2 || (act == DO_FLIP && at != AT_SRC)) {
-		fprintf(stderr, "usage: mig-proxy [--eager] [--at=src:N|dst:N|signal|final|ack|commit|confirm] [--do=cut|rst|fin|stall|flip] PORTFILE PORT\n");
+		fprintf(stderr, "usage: mig-proxy [--eager] [--quiet=MS] [--at=src:N|dst:N|signal|final|ack|commit|confirm] [--do=cut|rst|fin|stall|flip] PORTFILE PORT\n");
 		return 2;
 	}
 	/* Signals only inside ppoll(), so none is missed between checks. */
