@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * mig-proxy [--at=POINT] [--do=ACTION] PORTFILE PORT: a TCP proxy between
+ * mig-proxy [--eager] [--quiet=MS] [--at=POINT] [--do=ACTION] PORTFILE PORT:
+ * a TCP proxy between
  * a migration's source monitor and its destination, which breaks the
  * connection at a chosen point, for the fault matrix
  * (tests/bats/monitor_faults.bats). It listens on 127.0.0.1 (a free port,
@@ -19,9 +20,9 @@
  *            monitor.info, e.g. its pre-copy round)
  *   final    the newest record to the destination is held back; on
  *            SIGUSR1, once the source has sent nothing for --quiet=MS
- *            (default 300), half
- *            of it goes (when the source's phase is "final" and it waits
- *            for the ack, that record is the final state)
+ *            (default 300), half of it goes (when the source's phase is
+ *            "final" and it waits for the ack, that record is the final
+ *            state)
  *   ack      once the destination's first record (its ack) is in; none
  *            of it goes to the source
  *   commit   after the ack went to the source, when the source sends
@@ -35,7 +36,9 @@
  *            of the other direction
  *   stall    forward nothing more, close nothing, until SIGTERM
  *   flip     invert the byte at offset N to the destination (src:N only)
- * On exit it prints the bytes it forwarded each way.
+ * "src:N" and "dst:N" are for what has no marker in the framing (the
+ * hello, a byte inside a record). It prints the bytes it had forwarded
+ * each way when the fault happens and on exit.
  */
 #include <arpa/inet.h>
 #include <errno.h>
