@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * mig-proxy [--eager] [--quiet=MS] [--at=POINT] [--do=ACTION] PORTFILE PORT:
- * a TCP proxy between
- * a migration's source monitor and its destination, which breaks the
- * connection at a chosen point, for the fault matrix
+ * a TCP proxy between a migration's source monitor and its destination,
+ * which breaks the connection at a chosen point, for the fault matrix
  * (tests/bats/monitor_faults.bats). It listens on 127.0.0.1 (a free port,
  * written to PORTFILE), takes one connection (the source's) and connects
  * to 127.0.0.1:PORT (the destination's). It forwards nothing until the
