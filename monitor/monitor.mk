@@ -40,8 +40,9 @@ $(BUILD)/san/bin/skiff-monitor: $(MONITOR_SAN_OBJS) $(API_SAN_OBJS) \
 BATS_SUITES += $(TOP)/tests/bats/monitor.bats \
 	$(TOP)/tests/bats/monitor_snapshot.bats \
 	$(TOP)/tests/bats/monitor_migrate.bats \
+	$(TOP)/tests/bats/monitor_churn.bats \
 	$(TOP)/tests/bats/monitor_migrate_devices.bats \
-	$(TOP)/tests/bats/monitor_churn.bats
+	$(TOP)/tests/bats/monitor_faults.bats
 BATS_HOST_SUITES += $(TOP)/tests/bats/harness.bats
 
 INSTALL_TARGETS += install-monitor

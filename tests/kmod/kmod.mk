@@ -65,8 +65,9 @@ KMOD_BATS := $(TOP)/tests/bats/guests.bats $(TOP)/tests/bats/hostile.bats \
 	$(TOP)/tests/bats/torture.bats $(TOP)/tests/bats/kmod_daemon.bats \
 	$(TOP)/tests/bats/monitor_snapshot.bats \
 	$(TOP)/tests/bats/monitor_migrate.bats \
+	$(TOP)/tests/bats/monitor_churn.bats \
 	$(TOP)/tests/bats/monitor_migrate_devices.bats \
-	$(TOP)/tests/bats/monitor_churn.bats
+	$(TOP)/tests/bats/monitor_faults.bats
 
 .PHONY: check-kmod check-kmod-guests kmod-style
 kmod-style:

@@ -12,3 +12,9 @@ $(TOOLS_BIN)/ctl-fd: tests/tools/ctl_fd.c
 $(TOOLS_BIN)/accept-exec: tests/tools/accept_exec.c
 	@mkdir -p $(@D)
 	$(CC) $(HOST_CFLAGS) -o $@ $<
+
+ALL_TARGETS += $(TOOLS_BIN)/mig-proxy
+
+$(TOOLS_BIN)/mig-proxy: tests/tools/mig_proxy.c
+	@mkdir -p $(@D)
+	$(CC) $(HOST_CFLAGS) -o $@ $<
