@@ -4,6 +4,7 @@
 # new monitor, check it runs on there unharmed), the touched-memory
 # count, and the goals. Uses run's $monitor, $guest, $tools, $device,
 # $tmp, $bw and the array pids.
+# shellcheck disable=SC2154 # those are run's
 
 # kvm_module: which module serves the device (for the header line).
 kvm_module() {
@@ -173,6 +174,7 @@ goals() {
 	local v mem
 	[ -s "$tmp/rows" ] || return 0
 	echo "goals (medians over runs):"
+	# shellcheck disable=SC2016 # an awk condition
 	v=$(median_of 4 '$1 == 256 && $2 == 64')
 	[ -z "$v" ] || echo "  downtime, 256 MiB at 64 MiB/s: $v ms (<= 5): $(verdict "$v" 5)"
 	for mem in $(cut -f1 "$tmp/rows" | sort -un); do

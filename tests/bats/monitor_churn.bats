@@ -20,7 +20,8 @@ bats_require_minimum_version 1.5.0
 TOOLS=$SKIFF_TOP/build/tests/tools
 HOPS=20
 CHURN_MEM=16
-CHURN_ARGS="12 8"
+CHURN_WS=12
+CHURN_RATE=8
 
 teardown() {
 	local pid
@@ -68,9 +69,10 @@ start_churn() {
 	require_kvm
 	require_guest churn
 	local d=$BATS_TEST_TMPDIR
+	# shellcheck disable=SC2046 # zero or one word, never split
 	"$MONITOR" $(monitor_device_args) --mem=$CHURN_MEM --name=churn \
 		--control="$d/ctl.0" --status-file="$d/status.0" \
-		"$SKIFF_GUESTS/churn.hvt" $CHURN_ARGS "$1" >"$d/out.0" 2>&1 &
+		"$SKIFF_GUESTS/churn.hvt" $CHURN_WS $CHURN_RATE "$1" >"$d/out.0" 2>&1 &
 	PIDS+=($!)
 	wait_until 10 more_lines 0 "$d/out.0" ||
 		fail "churn did not start: $(cat "$d/out.0")"
@@ -83,6 +85,7 @@ hop() {
 	local n=$1 d=$BATS_TEST_TMPDIR token port
 	local src=$((n - 1))
 	token=$(new_token)
+	# shellcheck disable=SC2046 # zero or one word, never split
 	"$TOOLS/accept-exec" "$d/port.$n" 5 "$MONITOR" $(monitor_device_args) \
 		--mem=$CHURN_MEM --name=churn --control="$d/ctl.$n" \
 		--status-file="$d/status.$n" --incoming=@5 --incoming-token=@7 \
@@ -167,6 +170,7 @@ set_generation() {
 	require_kvm
 	require_guest churn
 	# At 0 MiB/s every page stays at generation 1 after the fill.
+	# shellcheck disable=SC2046 # zero or one word, never split
 	"$MONITOR" $(monitor_device_args) --mem=$CHURN_MEM --name=churn \
 		--control="$d/ctl.r" "$SKIFF_GUESTS/churn.hvt" 1 0 >"$d/out.r" 2>&1 &
 	PIDS+=($!)
@@ -174,6 +178,7 @@ set_generation() {
 	run "$TOOLS/ctl-fd" "$d/ctl.r" 5 '{"jsonrpc":"2.0","id":1,"method":"monitor.snapshot"}' 5>"$d/snap"
 	assert_output --partial '"result"'
 	set_generation "$d/snap" 5 2 || fail "page 5 not found in the snapshot"
+	# shellcheck disable=SC2046 # zero or one word, never split
 	run limit 10 "$MONITOR" $(monitor_device_args) --mem=$CHURN_MEM --incoming=@5 \
 		"$SKIFF_GUESTS/churn.hvt" 5<"$d/snap"
 	assert_failure 3
