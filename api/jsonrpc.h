@@ -64,6 +64,8 @@ struct jsonrpc_error {
 	int code;
 	char message[JSONRPC_ERROR_MSG_MAX];
 	json_t *data;
+	/* Set by a caller whose peer never answered (a timeout, a reset). */
+	bool no_answer;
 };
 
 /*

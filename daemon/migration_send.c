@@ -39,6 +39,8 @@
 #include "stream.h"
 
 #define PROGRESS_MS		200
+/* A slow answer is no reason to reset the monitor's connection. */
+#define PROGRESS_TIMEOUT_MS	5000
 #define MIGRATE_TIMEOUT_MS	(24 * 3600 * 1000)
 
 struct migrate_op {
@@ -56,6 +58,7 @@ struct migrate_op {
 	bool in_monitor;
 	struct event *progress_ev;
 	bool polling, finished;
+	bool answer_lost;		/* monitor.migrate failed unanswered */
 	double started;
 	json_t *last;			/* the last progress seen */
 };
@@ -218,6 +221,50 @@ static json_t *result_without_answer(struct migrate_op *op)
 			 "pages", (json_int_t)num(m, "pages_sent"));
 }
 
+static void progress_arm(struct migrate_op *op);
+
+/*
+ * The answer to monitor.migrate was lost while the monitor runs on (its
+ * connection timed out under load, or was reset): the monitor migrates
+ * all the same, so the outcome is read off it instead. It exits
+ * "migrated" when the guest runs at the destination; its info loses the
+ * "migration" object when the migration ended here, the guest running
+ * (it failed) or held paused (outcome unknown). Returns true once
+ * settled. @info is NULL when there is no fresh one.
+ */
+static bool settle_lost_answer(struct migrate_op *op, json_t *info)
+{
+	struct vm *vm = op->vm;
+	struct jsonrpc_error err = { 0 };
+	const char *state;
+
+	if (!vm_state_active(vm->state)) {
+		if (migration_exited_migrated(vm->d, vm)) {
+			op_finish(op, result_without_answer(op), NULL);
+			return true;
+		}
+		jsonrpc_error_set(&err, SKIFF_ERR_SYSTEM,
+				  "vm %s: monitor: it exited during the migration, its answer lost",
+				  vm->def.name);
+	} else if (info && !json_object_get(info, "migration")) {
+		/* ("migrated": it succeeded and is about to exit.) */
+		state = json_string_value(json_object_get(info, "state"));
+		if (state && !strcmp(state, "paused"))
+			jsonrpc_error_set(&err, SKIFF_ERR_ILLEGAL_STATE,
+					  "vm %s: monitor: migration outcome unknown: the monitor's answer was lost; the guest is held paused here: resume it only if the destination does not run it",
+					  vm->def.name);
+		else
+			jsonrpc_error_set(&err, SKIFF_ERR_SYSTEM,
+					  "vm %s: monitor: the migration ended without an answer (its reason is in the monitor's log); the guest runs on here",
+					  vm->def.name);
+	} else {
+		return false;
+	}
+	op_finish(op, NULL, &err);
+	jsonrpc_error_clear(&err);
+	return true;
+}
+
 static void migrate_done(struct vm *vm, json_t *result,
 			 struct jsonrpc_error *err, void *arg)
 {
@@ -227,6 +274,14 @@ static void migrate_done(struct vm *vm, json_t *result,
 	if (!result && !vm_state_active(vm->state) &&
 	    migration_exited_migrated(vm->d, vm)) {
 		op_finish(op, result_without_answer(op), NULL);
+		return;
+	}
+	if (!result && err->no_answer && vm_state_active(vm->state)) {
+		log_warn("%s; the monitor migrates on: its outcome is read off it",
+			 err->message);
+		op->answer_lost = true;
+		if (!op->polling)
+			progress_arm(op);
 		return;
 	}
 	if (!result) {
@@ -246,8 +301,6 @@ static void migrate_done(struct vm *vm, json_t *result,
 	op_finish(op, r, NULL);
 }
 
-static void progress_arm(struct migrate_op *op);
-
 static void info_done(struct vm *vm, json_t *result,
 		      struct jsonrpc_error *err, void *arg)
 {
@@ -260,6 +313,8 @@ static void info_done(struct vm *vm, json_t *result,
 		op_release(op);
 		return;
 	}
+	if (op->answer_lost && settle_lost_answer(op, result))
+		return;
 	if (json_is_object(m)) {
 		json_decref(op->last);
 		op->last = json_incref(m);
@@ -286,9 +341,10 @@ static void progress_cb(evutil_socket_t fd, short what, void *arg)
 
 	if (op->finished || op->polling)
 		return;
+	if (op->answer_lost && settle_lost_answer(op, NULL))
+		return;
 	if (monitor_call_async(op->vm->d, op->vm, "monitor.info", NULL,
-			       MONITOR_INFO_TIMEOUT_MS * 4, info_done, op,
-			       &err)) {
+			       PROGRESS_TIMEOUT_MS, info_done, op, &err)) {
 		jsonrpc_error_clear(&err);
 		progress_arm(op);
 		return;

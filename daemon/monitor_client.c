@@ -117,6 +117,7 @@ static void req_fail(struct vm *vm, struct monitor_req *r, int code,
 
 	jsonrpc_error_set(&err, code, "vm %s: %s: %s", vm->def.name,
 			  r->method, why);
+	err.no_answer = true;
 	req_finish(vm, r, NULL, &err);
 	jsonrpc_error_clear(&err);
 }

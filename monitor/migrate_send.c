@@ -28,6 +28,7 @@
 #define CONFIRM_TIMEOUT_MS	10000
 #define THROTTLE_STEP		20	/* percent */
 #define THROTTLE_MAX		80
+#define PUBLISH_EVERY_S		0.1	/* progress for monitor.info */
 
 struct precopy {
 	struct vm *vm;
@@ -40,7 +41,7 @@ struct precopy {
 	uint64_t pages_sent;
 	unsigned int throttle;		/* percent of chunks with the vCPU held */
 	unsigned long chunk_no;
-	double t0, paused_at;
+	double t0, paused_at, published_at;
 	double logging_since;		/* the last harvest, for the dirty rate */
 	double pass_seconds;		/* time spent sending pages, */
 	uint64_t pass_bytes;		/* and the bytes it sent */
@@ -64,7 +65,8 @@ static void publish(struct precopy *pc, const char *phase)
 	pc->prog.phase = phase;
 	pc->prog.pages_sent = pc->pages_sent;
 	pc->prog.bytes_sent = stream_writer_bytes(pc->w);
-	pc->prog.elapsed_s = mono_now() - pc->t0;
+	pc->published_at = mono_now();
+	pc->prog.elapsed_s = pc->published_at - pc->t0;
 	transfer_progress_set(&pc->prog);
 }
 
@@ -95,7 +97,7 @@ static int send_all(struct precopy *pc)
 		    CHUNK_PAGES;
 		if (send_chunk(pc, gfn, n, false))
 			return -1;
-		if (gfn % (64 * CHUNK_PAGES) == 0)
+		if (mono_now() - pc->published_at >= PUBLISH_EVERY_S)
 			publish(pc, "precopy");
 	}
 	return 0;
@@ -336,12 +338,19 @@ static int precopy_open(struct precopy *pc, struct vm *vm, int sock,
 	return 0;
 }
 
-static void precopy_close(struct precopy *pc)
+/*
+ * After a success the progress stays, in phase "migrated", until the
+ * monitor exits: whoever lost the answer still reads the outcome.
+ */
+static void precopy_close(struct precopy *pc, bool done)
 {
+	if (done)
+		publish(pc, "migrated");
+	else
+		transfer_progress_set(NULL);
 	stream_writer_free(pc->w);
 	stream_reader_free(pc->back);
 	free(pc->dirty);
-	transfer_progress_set(NULL);
 }
 
 /* Everything up to the commit; the vCPU is held when this returns 0. */
@@ -413,6 +422,6 @@ out:
 	else if (out == MIGRATE_UNKNOWN)
 		snprintf(err, errlen, "migration outcome unknown: %s; the guest stays paused here: resume it only if the destination does not run it",
 			 why);
-	precopy_close(&pc);
+	precopy_close(&pc, out == MIGRATE_DONE);
 	return out;
 }

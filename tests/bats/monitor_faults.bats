@@ -248,7 +248,6 @@ cut_in_round() {
 # The matrix's baseline: the same capped rounds, through the proxy, with
 # no fault. Every page the guest wrote must arrive.
 @test "no fault, rounds under a bandwidth cap: the guest runs at the destination, intact" {
-	skip "monitor bug: pre-copy under a bandwidth cap ends after round 2 and loses pages: the destination's churn prints CORRUPTION (a page one generation old) and halts with 3"
 	PARAMS='"downtime_ms":0.001,"bandwidth_mib_s":3,"max_rounds":1000'
 	fault_cell --at=signal
 	migrate_end
@@ -257,12 +256,10 @@ cut_in_round() {
 }
 
 @test "cut in the full copy: the guest runs on at the source" {
-	skip "monitor bug: after a migration cut in a capped full copy the source's guest stops (state running, vCPU exits climb, no hypercall, console silent), often"
 	cut_in_round 0
 }
 
 @test "cut in pre-copy round 2: the guest runs on at the source" {
-	skip "monitor bug: pre-copy under a bandwidth cap ends at round 2 (its harvest finds no dirty page while the guest writes), so the source is never seen in round 2"
 	cut_in_round 2
 }
 
@@ -388,7 +385,6 @@ cut_in_round() {
 }
 
 @test "the link stalls in pre-copy: the source gives up in time, the guest runs on at the source" {
-	skip "monitor bug: after the write deadline the source's guest stops (state running, vCPU exits climb, no hypercall, console silent)"
 	PARAMS='"bandwidth_mib_s":3'
 	fault_cell --at=signal --do=stall
 	wait_until 30 src_phase precopy 0
