@@ -69,7 +69,7 @@ KMOD_BATS := $(TOP)/tests/bats/guests.bats $(TOP)/tests/bats/hostile.bats \
 .PHONY: check-kmod check-kmod-guests kmod-style
 kmod-style:
 	@mkdir -p $(RESULTS)
-	@if $(TOP)/scripts/checkpatch kmod/core/*.[ch] kmod/svm/*.[chS]; then \
+	@if $(TOP)/scripts/checkpatch kmod/core/*.[ch] kmod/svm/*.[chS] kmod/vmx/*.[chS]; then \
 		echo "ok - kmod-style: checkpatch"; echo "1 0 0" >>$(RESULTS)/kmod; \
 	else echo "not ok - kmod-style: checkpatch"; echo "0 1 0" >>$(RESULTS)/kmod; \
 		exit 1; fi
