@@ -2,7 +2,7 @@
 /*
  * skiff_vmx_enter(gprs): one VMLAUNCH of the current VMCS. Called with
  * interrupts off and the VMCS's other host fields written; HOST_RSP is
- * written here, HOST_RIP is skiff_vmx_exit_point. Returns 0 after a VM
+ * written here, HOST_RIP is skiff_vmx_exit_point (below). Returns 0 after a VM
  * exit, 1 if VMLAUNCH failed (VMfail: the caller reads the error).
  * gprs[] holds all sixteen GPRs in KVM's order; RSP's slot is unused
  * (the guest's RSP is a VMCS field). Every entry is a VMLAUNCH: the
@@ -42,10 +42,12 @@ SYM_FUNC_START(skiff_vmx_enter)
 	push	%r13
 	push	%r12
 	push	%rbx
-	push	%rdi			/* gprs: (%rsp) at the exit */
+	push	%rdi			/* gprs: (%rsp) after the exit */
 
-	mov	$VMCS_HOST_RSP, %eax
-	vmwrite	%rsp, %rax
+	/* HOST_RSP: where the call below leaves its return address. */
+	lea	-8(%rsp), %rax
+	mov	$VMCS_HOST_RSP, %ebx
+	vmwrite	%rax, %rbx
 	jna	.Lfail
 
 	mov	%rdi, %rax
@@ -65,12 +67,16 @@ SYM_FUNC_START(skiff_vmx_enter)
 	mov	G_R15(%rax), %r15
 	mov	G_RAX(%rax), %rax
 
-	vmlaunch
-	/* VMfail: RSP is still ours, the guest's values sit in registers. */
-	jmp	.Lfail
+	/*
+	 * A VM exit returns here through skiff_vmx_exit_point with CF and
+	 * ZF clear; a VMfail returns from VMLAUNCH with one of them set.
+	 * As KVM's vmenter.S: the call keeps the exit path a function of
+	 * its own for objtool and the unwinder.
+	 */
+	call	skiff_vmx_launch
+	jbe	.Lfail
 
-SYM_INNER_LABEL(skiff_vmx_exit_point, SYM_L_GLOBAL)
-	/* A VM exit: RSP is HOST_RSP, gprs at (%rsp). */
+	/* A VM exit: the guest's GPRs in registers, gprs at (%rsp). */
 	push	%rax
 	mov	8(%rsp), %rax
 	mov	%rcx, G_RCX(%rax)
@@ -88,9 +94,6 @@ SYM_INNER_LABEL(skiff_vmx_exit_point, SYM_L_GLOBAL)
 	mov	%r14, G_R14(%rax)
 	mov	%r15, G_R15(%rax)
 	popq	G_RAX(%rax)
-
-	/* The guest may have filled the return stack buffer: refill it. */
-	FILL_RETURN_BUFFER %rax, RSB_CLEAR_LOOPS, X86_FEATURE_RETPOLINE
 	xor	%eax, %eax
 	jmp	.Lout
 
@@ -117,3 +120,22 @@ SYM_INNER_LABEL(skiff_vmx_exit_point, SYM_L_GLOBAL)
 	pop	%rbp
 	RET
 SYM_FUNC_END(skiff_vmx_enter)
+
+/* VMLAUNCH; only a VMfail returns from it directly. */
+SYM_FUNC_START_LOCAL(skiff_vmx_launch)
+	vmlaunch
+	RET
+SYM_FUNC_END(skiff_vmx_launch)
+
+/*
+ * HOST_RIP. RSP is HOST_RSP, the return address of the call above.
+ * The guest may have filled the return stack buffer: refill it before
+ * the RET, then clear CF and ZF (not a VMfail), as KVM's vmx_vmexit.
+ */
+SYM_FUNC_START(skiff_vmx_exit_point)
+	push	%rax
+	FILL_RETURN_BUFFER %rax, RSB_CLEAR_LOOPS, X86_FEATURE_RETPOLINE
+	or	$1, %rax
+	pop	%rax
+	RET
+SYM_FUNC_END(skiff_vmx_exit_point)
