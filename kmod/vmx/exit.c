@@ -6,6 +6,7 @@
  * fills it. VMX instructions and those that would reach host state
  * raise #UD in the guest.
  */
+#include <linux/moduleparam.h>
 #include <linux/mutex.h>
 #include <asm/msr-index.h>
 #include <asm/processor-flags.h>
@@ -325,10 +326,22 @@ static void vmx_requeue_event(struct skiff_vcpu *v)
 	x->inject_len = x->exit_len;
 }
 
+/* For bring-up on a new CPU model: the first N exits, in the log. */
+static unsigned int trace_exits;
+module_param(trace_exits, uint, 0644);
+MODULE_PARM_DESC(trace_exits, "VMX: log this many more exits (debugging)");
+
 int vmx_handle_exit(struct skiff_vcpu *v)
 {
 	struct vmx_vcpu *x = to_vmx(v);
 	u32 reason = x->exit_reason;
+
+	if (trace_exits) {
+		trace_exits--;
+		pr_warn("skiff: exit %#x qual %#llx rip %#llx len %u gpa %#llx fail %d/%u\n",
+			reason, x->exit_qual, x->rip, x->exit_len, x->exit_gpa,
+			x->vmfail, x->insn_error);
+	}
 
 	if (x->vmfail)
 		return vmx_fail_entry(v, x->insn_error);
