@@ -237,6 +237,19 @@ static bool vmx_host_fault(struct skiff_vcpu *v, u64 gpa, bool write)
 	return r;
 }
 
+/* The access size of the instruction at RIP, or 0 if not decoded. */
+static u32 vmx_access_size(struct skiff_vcpu *v)
+{
+	u8 buf[15];
+	int n, size;
+
+	mutex_lock(&v->vm->lock);
+	n = vmx_fetch(v, buf);
+	mutex_unlock(&v->vm->lock);
+	size = n ? skiff_decode_mem_size(buf, n, vmx_code_mode(v)) : -1;
+	return size > 0 ? size : 0;
+}
+
 /*
  * An EPT violation: the MMU maps the page, or it is MMIO. The
  * qualification (SDM table 28-7) says read (bit 0), write (1), fetch
@@ -269,8 +282,7 @@ static int vmx_exit_ept(struct skiff_vcpu *v)
 		v->run->exit_reason = KVM_EXIT_MMIO;
 		v->run->mmio.phys_addr = gpa;
 		v->run->mmio.is_write = !!(ec & PFERR_WRITE);
-		/* The access size needs the decoder: not yet on VMX. */
-		v->run->mmio.len = 0;
+		v->run->mmio.len = vmx_access_size(v);
 		memset(v->run->mmio.data, 0, sizeof(v->run->mmio.data));
 		return 0;
 	case MMU_RET_NOMEM:
@@ -338,7 +350,7 @@ int vmx_handle_exit(struct skiff_vcpu *v)
 
 	if (trace_exits) {
 		trace_exits--;
-		pr_warn("skiff: exit %#x qual %#llx rip %#llx len %u gpa %#llx fail %d/%u\n",
+		pr_err("skiff: exit %#x qual %#llx rip %#llx len %u gpa %#llx fail %d/%u\n",
 			reason, x->exit_qual, x->rip, x->exit_len, x->exit_gpa,
 			x->vmfail, x->insn_error);
 	}

@@ -320,10 +320,11 @@ void vmx_get_sregs(struct skiff_vcpu *v, struct kvm_sregs *k)
  */
 bool vmx_cr4_valid(u64 cr4)
 {
+	/* As SVM's: no OSXSAVE, whose state KVM_GET_FPU would miss. */
 	u64 ok = X86_CR4_VME | X86_CR4_PVI | X86_CR4_TSD | X86_CR4_DE |
-		X86_CR4_PSE | X86_CR4_PAE | X86_CR4_PGE | X86_CR4_PCE |
-		X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT | X86_CR4_FSGSBASE |
-		X86_CR4_OSXSAVE;
+		X86_CR4_PSE | X86_CR4_PAE | X86_CR4_MCE | X86_CR4_PGE |
+		X86_CR4_PCE | X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT |
+		X86_CR4_FSGSBASE | X86_CR4_SMEP | X86_CR4_SMAP;
 
 	return !(cr4 & ~ok) && !(vmx_hw_cr4(cr4) & ~vmx_caps.cr4_fixed1);
 }

@@ -111,6 +111,10 @@ int vmx_set_msr(struct skiff_vcpu *v, u32 msr, u64 val);
 #define VMX_NR_MSRS_TO_SAVE	11
 extern const u32 vmx_msrs_to_save[VMX_NR_MSRS_TO_SAVE];
 
+/* paging.c: the guest's paging, instruction fetch through it. */
+int vmx_code_mode(struct skiff_vcpu *v);
+int vmx_fetch(struct skiff_vcpu *v, u8 *buf);
+
 /* exit.c: what each exit means (1 go on, 0 to userspace, <0). */
 int vmx_handle_exit(struct skiff_vcpu *v);
 void vmx_complete_io(struct skiff_vcpu *v);
