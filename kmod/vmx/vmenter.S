@@ -121,9 +121,20 @@ SYM_FUNC_START(skiff_vmx_enter)
 	RET
 SYM_FUNC_END(skiff_vmx_enter)
 
-/* VMLAUNCH; only a VMfail returns from it directly. */
+/*
+ * VMLAUNCH; only a VMfail returns from it directly. The host's IF is
+ * set for it, as SVM's vmrun.S does for VMRUN: the STI shadow keeps
+ * interrupts off up to the VMLAUNCH, and a VM exit clears IF. On
+ * hardware it changes nothing (external-interrupt exiting ignores IF);
+ * Bochs re-evaluates interrupt blocking at VM entry only when the
+ * entry changes IF, so a guest with IF=0 entered with the host's IF=0
+ * never exited for the host's interrupts there, and the lab hung.
+ * KVM enters with IF=0 (its guests mostly run with IF=1).
+ */
 SYM_FUNC_START_LOCAL(skiff_vmx_launch)
+	sti
 	vmlaunch
+	cli
 	RET
 SYM_FUNC_END(skiff_vmx_launch)
 
