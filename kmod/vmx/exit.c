@@ -372,6 +372,7 @@ int vmx_handle_exit(struct skiff_vcpu *v)
 			asm volatile("int $2");
 		return 1;
 	case EXIT_REASON_EXTERNAL_INTERRUPT:
+	case EXIT_REASON_PREEMPTION_TIMER:
 	case EXIT_REASON_INIT_SIGNAL:
 	case EXIT_REASON_SIPI_SIGNAL:
 		return 1;

@@ -127,6 +127,8 @@ void vmx_vmcs_write(struct skiff_vcpu *v)
 	vmx_vmwrite(CR4_GUEST_HOST_MASK, ~0UL);
 	vmx_vmwrite(CR4_READ_SHADOW, x->cr4);
 	vmx_vmwrite(VMCS_LINK_POINTER, -1ULL);
+	if (vmx_caps.pin & PIN_BASED_VMX_PREEMPTION_TIMER)
+		vmx_vmwrite(VMX_PREEMPTION_TIMER_VALUE, vmx_caps.preempt_ticks);
 
 	for (i = 0; i < VMX_NR_SEGS; i++) {
 		vmx_vmwrite(seg_sel[i], x->seg[i].sel);

@@ -12,6 +12,7 @@
 #include <linux/slab.h>
 #include <asm/cpufeature.h>
 #include <asm/msr.h>
+#include <asm/tsc.h>
 
 #include "vmx.h"
 
@@ -78,9 +79,14 @@ static int vmx_caps_read(void)
 	entry_msr = true_ctls ? MSR_IA32_VMX_TRUE_ENTRY_CTLS :
 		MSR_IA32_VMX_ENTRY_CTLS;
 
-	/* The host's interrupts and NMIs always end the guest. */
+	/*
+	 * The host's interrupts and NMIs always end the guest; the
+	 * preemption timer, where present, ends it every millisecond too
+	 * (vmx_caps.preempt_ticks says why).
+	 */
 	r = vmx_adjust(pin_msr, PIN_BASED_EXT_INTR_MASK |
-		       PIN_BASED_NMI_EXITING, 0, &vmx_caps.pin);
+		       PIN_BASED_NMI_EXITING, PIN_BASED_VMX_PREEMPTION_TIMER,
+		       &vmx_caps.pin);
 	/*
 	 * HLT, all port I/O (bitmaps of ones) and MSRs (bitmap of ones),
 	 * the debug registers, and what would reach host state.
@@ -120,6 +126,15 @@ static int vmx_caps_read(void)
 		if (r)
 			return r;
 		rdmsrl(MSR_IA32_VMX_EPT_VPID_CAP, vmx_caps.ept_vpid);
+	}
+	if (vmx_caps.pin & PIN_BASED_VMX_PREEMPTION_TIMER) {
+		u64 misc;
+
+		rdmsrl(MSR_IA32_VMX_MISC, misc);
+		vmx_caps.preempt_ticks = ((u64)(tsc_khz ? tsc_khz : 1000000)) >>
+			(misc & VMX_MISC_PREEMPTION_TIMER_RATE_MASK);
+		if (!vmx_caps.preempt_ticks)
+			vmx_caps.preempt_ticks = 1;
 	}
 	rdmsrl(MSR_IA32_VMX_CR0_FIXED0, vmx_caps.cr0_fixed0);
 	rdmsrl(MSR_IA32_VMX_CR0_FIXED1, vmx_caps.cr0_fixed1);

@@ -30,6 +30,14 @@ struct vmx_caps {
 	bool ept;		/* EPT in use (the tdp parameter) */
 	bool vpid;
 	bool unrestricted;	/* real mode and CR0.PE=0 run as is */
+	/*
+	 * Preemption-timer ticks in a millisecond. The host's interrupts
+	 * end the guest anyway; under Bochs they did not always (a guest
+	 * spinning with IF=0 never exited, and the lab's kernel lost its
+	 * console), so the timer is a backstop there. KVM uses it only
+	 * for its guests' APIC timers.
+	 */
+	u32 preempt_ticks;
 };
 
 extern struct vmx_caps vmx_caps;
