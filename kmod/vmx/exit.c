@@ -122,6 +122,8 @@ static int vmx_exit_msr(struct skiff_vcpu *v, bool write)
 	u32 msr = g[SKIFF_RCX];
 	u64 val;
 
+	if (msr == MSR_TSC_AUX)		/* the monitor's only, as on SVM */
+		return vmx_gp(v);
 	if (write) {
 		val = (u32)g[SKIFF_RAX] | (g[SKIFF_RDX] << 32);
 		if (vmx_set_msr(v, msr, val))

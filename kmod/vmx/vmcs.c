@@ -405,7 +405,7 @@ void vmx_inject(struct skiff_vcpu *v, u8 vector, bool has_err, u32 err)
 const u32 vmx_msrs_to_save[VMX_NR_MSRS_TO_SAVE] = {
 	MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP,
 	MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SYSCALL_MASK, MSR_KERNEL_GS_BASE,
-	MSR_IA32_TSC, MSR_IA32_CR_PAT, MSR_EFER,
+	MSR_IA32_TSC, MSR_IA32_CR_PAT, MSR_EFER, MSR_TSC_AUX,
 };
 
 static bool pat_valid(u64 pat)
@@ -477,6 +477,11 @@ int vmx_get_msr(struct skiff_vcpu *v, u32 msr, u64 *val)
 		*val = APIC_DEFAULT_PHYS_BASE | MSR_IA32_APICBASE_ENABLE |
 		       MSR_IA32_APICBASE_BSP;
 		return 0;
+	case MSR_TSC_AUX:
+		if (!vmx_caps.tsc_aux)
+			return -1;
+		*val = x->tsc_aux;
+		return 0;
 	default:
 		return -1;
 	}
@@ -519,6 +524,16 @@ int vmx_set_msr(struct skiff_vcpu *v, u32 msr, u64 val)
 		if (!pat_valid(val))
 			return -1;
 		x->pat = val;
+		return 0;
+	case MSR_TSC_AUX:
+		/*
+		 * Kept for the monitor (save and restore): the guest's
+		 * RDTSCP and RDPID are #UD, so it is never loaded. Bits
+		 * 63:32 are refused, as Intel CPUs and KVM's vmx.c do.
+		 */
+		if (!vmx_caps.tsc_aux || val >> 32)
+			return -1;
+		x->tsc_aux = val;
 		return 0;
 	default:
 		return -1;

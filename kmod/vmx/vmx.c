@@ -324,6 +324,9 @@ const struct skiff_arch_ops *skiff_vmx_init(bool tdp)
 	if (r)
 		return ERR_PTR(r);
 	vmx_pick_paging(tdp);
+	vmx_caps.tsc_aux = boot_cpu_has(X86_FEATURE_RDTSCP) ||
+			   boot_cpu_has(X86_FEATURE_RDPID);
+	vmx_ops.nr_msrs_to_save = VMX_NR_MSRS_TO_SAVE - !vmx_caps.tsc_aux;
 	if (!vmx_caps.ept) {
 		pr_info("skiff: VMX without EPT (shadow paging) is not done yet\n");
 		return ERR_PTR(-ENODEV);

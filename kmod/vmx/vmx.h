@@ -38,6 +38,7 @@ struct vmx_caps {
 	 * for its guests' APIC timers.
 	 */
 	u32 preempt_ticks;
+	bool tsc_aux;		/* RDTSCP or RDPID: TSC_AUX is the vCPU's */
 };
 
 extern struct vmx_caps vmx_caps;
@@ -75,6 +76,7 @@ struct vmx_vcpu {
 	u64 sysenter_cs, sysenter_esp, sysenter_eip;
 	/* MSRs VMX does not switch: loaded around each entry (cpu.c). */
 	u64 kernel_gs_base, star, lstar, cstar, sfmask;
+	u32 tsc_aux;		/* the monitor's: RDTSCP/RDPID are #UD */
 	u64 pdptr[4];		/* PAE paging outside long mode */
 	u32 interruptibility;
 	u32 inject;		/* VM-entry interruption information */
@@ -116,7 +118,7 @@ u64 vmx_hw_cr4(u64 cr4);
 bool vmx_cr4_valid(u64 cr4);
 int vmx_get_msr(struct skiff_vcpu *v, u32 msr, u64 *val);
 int vmx_set_msr(struct skiff_vcpu *v, u32 msr, u64 val);
-#define VMX_NR_MSRS_TO_SAVE	11
+#define VMX_NR_MSRS_TO_SAVE	12	/* the last, TSC_AUX, if the CPU has it */
 extern const u32 vmx_msrs_to_save[VMX_NR_MSRS_TO_SAVE];
 
 /* paging.c: the guest's paging, instruction fetch through it. */
