@@ -14,7 +14,8 @@ KMOD_KVER  := $(shell find /boot -maxdepth 1 -name 'vmlinuz-*-amd64' \
 KMOD_KDIR  := /lib/modules/$(KMOD_KVER)/build
 KMOD_OUT   := $(BUILD)/kmod
 KMOD       := $(KMOD_OUT)/skiff.ko
-KMOD_SRCS  := kmod/Kbuild $(wildcard kmod/core/*.[ch] kmod/svm/*.[chS] kmod/mmu/*.[ch])
+KMOD_SRCS  := kmod/Kbuild $(wildcard kmod/core/*.[ch] kmod/svm/*.[chS] kmod/vmx/*.[chS] \
+		kmod/mmu/*.[ch])
 
 ALL_TARGETS += $(KMOD)
 

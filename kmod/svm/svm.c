@@ -168,7 +168,7 @@ static struct skiff_arch_ops svm_ops = {
 	.mmu_kind = MMU_KIND_NPT,
 };
 
-static int svm_detect(void)
+static int svm_detect(bool tdp)
 {
 	u32 eax, ebx, ecx, edx;
 	u64 vm_cr;
@@ -187,7 +187,7 @@ static int svm_detect(void)
 	svm_caps.nrips = edx & SVM_FEAT_NRIPS;
 	svm_caps.flush_by_asid = edx & SVM_FEAT_FLUSH_BY_ASID;
 	svm_caps.decode_assists = edx & SVM_FEAT_DECODE_ASSISTS;
-	svm_caps.npt = npt && (edx & SVM_FEAT_NP);
+	svm_caps.npt = npt && tdp && (edx & SVM_FEAT_NP);
 	svm_caps.tsc_aux = boot_cpu_has(X86_FEATURE_RDTSCP) ||
 			   boot_cpu_has(X86_FEATURE_RDPID);
 	svm_ops.nr_msrs_to_save = SVM_NR_MSRS_TO_SAVE - !svm_caps.tsc_aux;
@@ -199,9 +199,9 @@ static int svm_detect(void)
 	return 0;
 }
 
-const struct skiff_arch_ops *skiff_svm_init(void)
+const struct skiff_arch_ops *skiff_svm_init(bool tdp)
 {
-	int r = svm_detect();
+	int r = svm_detect(tdp);
 
 	if (r)
 		return ERR_PTR(r);

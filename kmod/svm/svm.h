@@ -15,7 +15,7 @@
 #include "../core/skiff.h"
 
 /* The SVM backend, or an ERR_PTR (and why, in the log). */
-const struct skiff_arch_ops *skiff_svm_init(void);
+const struct skiff_arch_ops *skiff_svm_init(bool tdp);
 void skiff_svm_exit(void);
 
 /* The address SVM wants for a page: with SME, its C-bit set. */
