@@ -149,6 +149,7 @@ struct guest_mem {
 };
 
 int guest_mem_create(struct guest_mem *m, uint64_t size);
+void guest_mem_populate(struct guest_mem *m);
 void guest_mem_destroy(struct guest_mem *m);
 /* Copy the image's segments in and record the read-only ranges. */
 int guest_mem_load(struct guest_mem *m, const struct elf_image *img,

@@ -312,6 +312,7 @@ int restore_from_fd(struct vm *vm, int fd, const uint8_t *token)
 
 	memset(&incoming, 0, sizeof(incoming));
 	incoming.vm = vm;
+	guest_mem_populate(&vm->mem);
 	rd = stream_reader_new(&cfg, &err);
 	if (!rd) {
 		mon_err("restore: %s", err.msg);
