@@ -44,3 +44,16 @@ $(BENCH_BIN)/%.hvt: bench/%.S bench/hvt_notes.S unikernels/sdk/hvt.lds
 	$(CC) -nostdlib -static -no-pie -Wl,-z,max-page-size=0x1000 \
 		-Wl,--build-id=none -T unikernels/sdk/hvt.lds \
 		-o $@ $(BENCH_BIN)/$*.o
+
+# Live migration between two monitors over loopback TCP, churn guests
+# dirtying memory (bench/migrate/run: BENCH_CELLS, BENCH_RUNS, and
+# BENCH_MIGRATE_FLAGS=--quick for a run of about a minute). Not part of
+# `make bench`: the full grid takes minutes and 2 GiB of guest memory.
+ALL_TARGETS += $(BENCH_BIN)/tcp_floor
+$(BENCH_BIN)/tcp_floor: bench/migrate/tcp_floor.c
+	@mkdir -p $(@D)
+	$(CC) $(HOST_CFLAGS) $(HOST_LDFLAGS) -o $@ $<
+
+.PHONY: bench-migrate
+bench-migrate: build-all
+	@bench/migrate/run $(BENCH_MIGRATE_FLAGS)

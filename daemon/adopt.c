@@ -9,7 +9,9 @@
  *      answers (without waiting for it).
  *   3. Otherwise it ended while skiffd was down: its status file says
  *      how (stopped with its exit status, or crashed with the reason);
- *      without one the VM is crashed.
+ *      without one the VM is crashed. One that exited "migrated" runs
+ *      on another host now, and an incoming one that ended never ran
+ *      here: both are dropped (migration_monitor_ended()).
  */
 #include <string.h>
 #include <sys/pidfd.h>
@@ -55,10 +57,14 @@ static void adopt_refreshed(struct vm *vm, json_t *info, void *arg)
 {
 	if (!vm_state_active(vm->state))
 		return;			/* it ended meanwhile */
-	if (!info) {
+	if (!info && vm->state == VM_INCOMING) {
+		/* Still reading the source's stream: no deadline. */
+		monitor_wait_ready(vm->d, vm);
+		vm->ready_deadline = 1e300;
+	} else if (!info) {
 		vm_set_state(vm->d, vm, VM_STARTING);
 		monitor_wait_ready(vm->d, vm);
-	} else if (vm->state == VM_STARTING) {
+	} else if (vm->state == VM_STARTING || vm->state == VM_INCOMING) {
 		vm_set_state(vm->d, vm, monitor_info_state(info));
 	}
 	/* running/paused: monitor_client.c took the monitor's word. */

@@ -195,6 +195,8 @@ static int config_set(struct skiffd_config *cfg, const char *key,
 		cfg->max_vms = u;
 		return rc;
 	}
+	if (!strcmp(key, "guest_mem_mib"))
+		return set_u64(&cfg->guest_mem_mib, key, val, 0, 1ull << 32);
 	if (!strcmp(key, "max_clients")) {
 		rc = set_u64(&u, key, val, 1, 65536);
 		cfg->max_clients = u;

@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "migration.h"
 #include "skiffd.h"
 
 static int make_dirs(struct skiffd *d)
@@ -137,6 +138,8 @@ static void shutdown_daemon(struct skiffd *d)
 {
 	sd_stopping();
 	rpc_server_stop(d);
+	migration_prepare_shutdown(d);
+	migration_send_shutdown(d);
 	/* Keep the monitors running; only forget them. */
 	while (d->vms)
 		vm_remove(d, d->vms);

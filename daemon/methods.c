@@ -6,6 +6,7 @@
  */
 #include <string.h>
 
+#include "migration.h"
 #include "skiffd.h"
 
 static const char *const p_none[] = { NULL };
@@ -19,16 +20,25 @@ static const char *const p_console[] = { "name", "offset", "max_bytes", NULL };
 static const char *const p_subscribe[] = { "names", "console", NULL };
 static const char *const p_snapshot[] = { "name", "path", NULL };
 static const char *const p_restore[] = { "path", "name", NULL };
+static const char *const p_prepare[] = {
+	"listen", "expire_s", "map_block", "map_net", NULL
+};
+static const char *const p_migrate[] = {
+	"name", "destination", "token", "downtime_ms", "bandwidth_mib_s",
+	"max_rounds", NULL
+};
 
 static const struct rpc_method methods[] = {
 	{ "daemon.info", method_daemon_info, p_none },
 	{ "events.subscribe", method_events_subscribe, p_subscribe },
+	{ "migration.prepare", method_migration_prepare, p_prepare },
 	{ "vm.console", method_vm_console, p_console },
 	{ "vm.create", method_vm_create, p_create },
 	{ "vm.delete", method_vm_delete, p_name },
 	{ "vm.info", method_vm_info, p_name },
 	{ "vm.kill", method_vm_kill, p_name },
 	{ "vm.list", method_vm_list, p_none },
+	{ "vm.migrate", method_vm_migrate, p_migrate },
 	{ "vm.pause", method_vm_pause, p_name },
 	{ "vm.restore", method_vm_restore, p_restore },
 	{ "vm.resume", method_vm_resume, p_name },

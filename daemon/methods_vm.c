@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "rpc_params.h"
+#include "migration.h"
 #include "skiffd.h"
 
 #define CONSOLE_READ_DEFAULT	65536
@@ -151,6 +152,7 @@ json_t *method_vm_stop(struct rpc_call *c, json_t *p,
 	if (!vm)
 		return NULL;
 	if (vm_state_check(vm->def.name, vm->state, VM_OP_STOP, err) ||
+	    migration_refuse(vm, "stop", err) ||
 	    monitor_stop(c->d, vm, timeout, err))
 		return NULL;
 	return json_pack("{s:s,s:s,s:b,s:f}", "name", vm->def.name,
@@ -242,7 +244,7 @@ static json_t *pause_resume(struct rpc_call *c, json_t *p, bool pause,
 	struct pause_job *po;
 
 	/* The state is checked when the job's turn comes (pause_run). */
-	if (!vm)
+	if (!vm || migration_refuse(vm, pause ? "pause" : "resume", err))
 		return NULL;
 	po = calloc(1, sizeof(*po));
 	if (po)
@@ -276,7 +278,8 @@ json_t *method_vm_delete(struct rpc_call *c, json_t *p,
 	struct vm *vm = vm_param_managed(c, p, err);
 	char name[VM_NAME_MAX + 1];
 
-	if (!vm || vm_state_check(vm->def.name, vm->state, VM_OP_DELETE, err))
+	if (!vm || vm_state_check(vm->def.name, vm->state, VM_OP_DELETE, err) ||
+	    migration_refuse(vm, "delete", err))
 		return NULL;
 	strcpy(name, vm->def.name);
 	if (persist_remove_vm(c->d, name)) {

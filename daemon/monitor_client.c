@@ -563,6 +563,8 @@ static void refresh_apply(struct vm *vm, json_t *info)
 	const char *st = json_string_value(json_object_get(info, "state"));
 	enum vm_state s;
 
+	/* A skiffd restarted mid-migration learns of it here. */
+	vm->migrating = json_is_object(json_object_get(info, "migration"));
 	if (json_is_object(c)) {
 		json_decref(vm->counters);
 		vm->counters = json_incref(c);

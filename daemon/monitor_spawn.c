@@ -30,13 +30,14 @@
 #include "skiffd.h"
 
 #define SPAWN_FD_BASE	3
-#define SPAWN_MAX_FDS	(2 + VM_DEV_MAX)	/* kernel, disks, snapshot */
+#define SPAWN_MAX_FDS	(3 + VM_DEV_MAX)	/* kernel, disks, incoming, token */
 #define SPAWN_ARGV_MAX	(16 + 3 * VM_DEV_MAX + VM_ARGS_MAX)
 
 struct spawn_ctx {
 	int fds[SPAWN_MAX_FDS];		/* kernel, disks, a snapshot */
 	int nfds;
 	int incoming;			/* its index in fds, or -1 */
+	int token;			/* the migration token's, or -1 */
 	int console_fd;
 	int log_fd;
 	char *argv[SPAWN_ARGV_MAX];
@@ -145,16 +146,19 @@ static int open_files(struct skiffd *d, struct vm *vm, struct spawn_ctx *s,
 	return 0;
 }
 
-/* The snapshot to restore from: a copy of @fd at its start. */
+/*
+ * The snapshot to restore from (a copy of @fd at its start), or a live
+ * migration's socket and its token's pipe.
+ */
 static int add_incoming(struct vm *vm, struct spawn_ctx *s, int fd,
-			struct jsonrpc_error *err)
+			int token_fd, struct jsonrpc_error *err)
 {
 	int high;
 
 	if (fd < 0)
 		return 0;
 	high = fcntl(fd, F_DUPFD_CLOEXEC, 64);
-	if (high < 0 || lseek(high, 0, SEEK_SET) < 0) {
+	if (high < 0 || (token_fd < 0 && lseek(high, 0, SEEK_SET) < 0)) {
 		jsonrpc_error_set(err, SKIFF_ERR_SYSTEM,
 				  "vm %s: the snapshot file: %s", vm->def.name,
 				  strerror(errno));
@@ -163,6 +167,15 @@ static int add_incoming(struct vm *vm, struct spawn_ctx *s, int fd,
 		return -1;
 	}
 	s->incoming = s->nfds;
+	s->fds[s->nfds++] = high;
+	if (token_fd < 0)
+		return 0;
+	high = fcntl(token_fd, F_DUPFD_CLOEXEC, 64);
+	if (high < 0)
+		return jsonrpc_error_set(err, SKIFF_ERR_SYSTEM,
+					 "vm %s: the migration token: %s",
+					 vm->def.name, strerror(errno));
+	s->token = s->nfds;
 	s->fds[s->nfds++] = high;
 	return 0;
 }
@@ -189,6 +202,9 @@ static int build_argv(struct skiffd *d, struct vm *vm, struct spawn_ctx *s)
 	}
 	if (s->incoming >= 0)
 		rc |= add_arg(s, "--incoming=@%d", SPAWN_FD_BASE + s->incoming);
+	if (s->token >= 0)
+		rc |= add_arg(s, "--incoming-token=@%d",
+			      SPAWN_FD_BASE + s->token);
 	rc |= add_arg(s, "--");
 	rc |= add_arg(s, "/proc/self/fd/%d", SPAWN_FD_BASE);
 	for (i = 0; i < vm->def.argc; i++)
@@ -234,14 +250,15 @@ static int spawn(struct spawn_ctx *s, pid_t *pid)
 }
 
 int monitor_spawn(struct skiffd *d, struct vm *vm, int incoming_fd,
-		  struct jsonrpc_error *err)
+		  int token_fd, struct jsonrpc_error *err)
 {
-	struct spawn_ctx s = { .console_fd = -1, .log_fd = -1, .incoming = -1 };
+	struct spawn_ctx s = { .console_fd = -1, .log_fd = -1, .incoming = -1,
+			       .token = -1 };
 	pid_t pid;
 	int rc = -1, e;
 
 	if (prepare_paths(d, vm, &s, err) || open_files(d, vm, &s, err) ||
-	    add_incoming(vm, &s, incoming_fd, err))
+	    add_incoming(vm, &s, incoming_fd, token_fd, err))
 		goto out;
 	if (build_argv(d, vm, &s)) {
 		jsonrpc_error_set(err, SKIFF_ERR_SYSTEM,

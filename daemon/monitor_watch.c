@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "migration.h"
 #include "skiffd.h"
 
 #define READY_POLL_MS	2
@@ -116,7 +117,8 @@ static bool read_status_file(struct skiffd *d, struct vm *vm, int *status,
 		*status = json_integer_value(st);
 		snprintf(reason, len, "%s", json_string_value(r) ?: "");
 		*orderly = kind ? !strcmp(kind, "halt") ||
-				  !strcmp(kind, "signal") :
+				  !strcmp(kind, "signal") ||
+				  !strcmp(kind, "migrated") :
 				  orderly_reason(reason);
 		ok = true;
 	}
@@ -192,7 +194,7 @@ static void remove_control_socket(struct skiffd *d, struct vm *vm)
 void monitor_ended(struct skiffd *d, struct vm *vm, bool have_wstatus,
 		   int wstatus)
 {
-	enum vm_state s;
+	enum vm_state s, prev = vm->state;
 
 	console_pump(d, vm);
 	console_detach(d, vm);
@@ -214,6 +216,7 @@ void monitor_ended(struct skiffd *d, struct vm *vm, bool have_wstatus,
 	 * the ops queued behind them) see the VM already stopped.
 	 */
 	monitor_disconnect_reason(vm, "the monitor exited");
+	migration_monitor_ended(d, vm, prev);
 }
 
 static void pidfd_cb(evutil_socket_t fd, short what, void *arg)
@@ -280,7 +283,7 @@ enum vm_state monitor_info_state(json_t *info)
 /* An adopted monitor answered monitor.info: it is ready. */
 static void ready_refreshed(struct vm *vm, json_t *info, void *arg)
 {
-	if (!info || vm->state != VM_STARTING)
+	if (!info || (vm->state != VM_STARTING && vm->state != VM_INCOMING))
 		return;
 	clear_timer(vm);
 	vm_set_state(vm->d, vm, monitor_info_state(info));
@@ -291,7 +294,7 @@ static void ready_cb(evutil_socket_t fd, short what, void *arg)
 	struct vm *vm = arg;
 	struct skiffd *d = vm->d;
 
-	if (vm->state != VM_STARTING)
+	if (vm->state != VM_STARTING && vm->state != VM_INCOMING)
 		return;
 	/*
 	 * A monitor we started creates its control socket just before the

@@ -220,6 +220,24 @@ void rpc_reply_result(struct rpc_reply *r, json_t *result)
 	wait_answer(w, slot, answer);
 }
 
+bool rpc_reply_notify(struct rpc_reply *r, const char *method,
+		      json_t *params)
+{
+	struct rpc_conn *c = r->w->conn;
+	size_t len;
+	char *line;
+	bool ok;
+
+	if (!c || c->closing) {
+		json_decref(params);
+		return false;
+	}
+	line = jsonrpc_notification_line(method, params, &len);
+	ok = line && rpc_conn_send(c, line, len);
+	free(line);
+	return ok;
+}
+
 void rpc_reply_error(struct rpc_reply *r, struct jsonrpc_error *err)
 {
 	struct rpc_wait *w = r->w;

@@ -56,6 +56,7 @@ struct skiffd_config {
 	uint64_t max_line;
 	unsigned int max_vms;
 	unsigned int max_clients;
+	uint64_t guest_mem_mib;	/* active guests' memory; 0: no cap */
 	double stop_timeout;
 	double start_timeout;
 	double monitor_timeout;	/* pause/resume: a monitor's answer */
@@ -132,6 +133,7 @@ enum vm_state {
 	VM_PAUSED,
 	VM_STOPPED,
 	VM_CRASHED,
+	VM_INCOMING,		/* a live migration to this host, not run yet */
 	VM_STATE_COUNT,
 };
 
@@ -286,6 +288,7 @@ struct vm {
 	struct vm_job rotate_job;	/* console_log.c */
 	bool rotating;
 	uint64_t run_console_offset;	/* log offset at the last start */
+	bool migrating;			/* monitor.info had a "migration" */
 	vm_observer_fn observer;	/* see vm_observe() */
 	void *observer_arg;
 };
@@ -356,9 +359,13 @@ int console_watch_init(struct skiffd *d);
 json_t *snapshot_read_definition(int fd, char *why, size_t len);
 
 /* --- monitor_spawn.c -------------------------------------------------------- */
-/* @incoming_fd: a snapshot to restore (--incoming), or -1 to boot. */
+/*
+ * @incoming_fd: a snapshot to restore or a migration's socket
+ * (--incoming), or -1 to boot; @token_fd: with a socket, the pipe that
+ * holds the migration's token (--incoming-token), else -1.
+ */
 int monitor_spawn(struct skiffd *d, struct vm *vm, int incoming_fd,
-		  struct jsonrpc_error *err);
+		  int token_fd, struct jsonrpc_error *err);
 
 /* --- monitor_client.c: the monitor's control socket, asynchronous ------ */
 /*
@@ -475,6 +482,12 @@ struct rpc_reply *rpc_defer(struct rpc_call *call);
 void rpc_reply_result(struct rpc_reply *r, json_t *result);
 /* Copies the message, steals @err's data. */
 void rpc_reply_error(struct rpc_reply *r, struct jsonrpc_error *err);
+/*
+ * rpc_reply_notify - before the answer, send the caller a notification
+ * (steals @params). False if the client has gone: the work goes on.
+ */
+bool rpc_reply_notify(struct rpc_reply *r, const char *method,
+		      json_t *params);
 
 int rpc_server_start(struct skiffd *d);
 void rpc_server_stop(struct skiffd *d);
@@ -557,6 +570,21 @@ int vm_start(struct skiffd *d, struct vm *vm, struct jsonrpc_error *err);
  */
 int vm_start_incoming(struct skiffd *d, struct vm *vm, int fd,
 		      struct jsonrpc_error *err);
+/*
+ * vm_start_migration - the monitor of an incoming live migration: it
+ * reads the source's stream on the socket @sock with the token in the
+ * pipe @token_fd (both borrowed). The VM is "incoming" until the guest
+ * runs here, however long the pre-copy takes.
+ */
+int vm_start_migration(struct skiffd *d, struct vm *vm, int sock,
+		       int token_fd, struct jsonrpc_error *err);
+/*
+ * vm_mem_check - would @def's memory fit under guest_mem_mib (the
+ * config's cap on the memory of this host's active guests; 0: none)?
+ * 0, or -1 with SKIFF_ERR_LIMIT.
+ */
+int vm_mem_check(struct skiffd *d, const struct vm_def *def,
+		 struct jsonrpc_error *err);
 void vm_autostart_all(struct skiffd *d);
 
 /* --- sd_integration.c -------------------------------------------------------- */

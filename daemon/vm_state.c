@@ -7,6 +7,9 @@
  *                 +----------+-----------+--> stopped (exit status)
  *                                          \-> crashed (reason)
  *
+ * incoming (a live migration to this host) -> running once the guest
+ * runs here; if it never does, the VM is removed (migration_hooks.c).
+ *
  * stopped and crashed VMs can be started again; only they and defined
  * ones can be deleted. Which operation is legal in which state is one
  * table; every refusal names the current state.
@@ -22,6 +25,7 @@ static const char *const state_names[VM_STATE_COUNT] = {
 	[VM_PAUSED] = "paused",
 	[VM_STOPPED] = "stopped",
 	[VM_CRASHED] = "crashed",
+	[VM_INCOMING] = "incoming",
 };
 
 #define S(x) (1u << (x))
@@ -33,10 +37,10 @@ static const struct {
 } ops[] = {
 	[VM_OP_START] = { "start", S(VM_DEFINED) | S(VM_STOPPED) | S(VM_CRASHED),
 			  "defined, stopped or crashed" },
-	[VM_OP_STOP] = { "stop", S(VM_STARTING) | S(VM_RUNNING) | S(VM_PAUSED),
-			 "starting, running or paused" },
-	[VM_OP_KILL] = { "kill", S(VM_STARTING) | S(VM_RUNNING) | S(VM_PAUSED),
-			 "starting, running or paused" },
+	[VM_OP_STOP] = { "stop", S(VM_STARTING) | S(VM_RUNNING) | S(VM_PAUSED) |
+			 S(VM_INCOMING), "starting, running, paused or incoming" },
+	[VM_OP_KILL] = { "kill", S(VM_STARTING) | S(VM_RUNNING) | S(VM_PAUSED) |
+			 S(VM_INCOMING), "starting, running, paused or incoming" },
 	[VM_OP_PAUSE] = { "pause", S(VM_RUNNING), "running" },
 	[VM_OP_RESUME] = { "resume", S(VM_PAUSED), "paused" },
 	[VM_OP_DELETE] = { "delete", S(VM_DEFINED) | S(VM_STOPPED) | S(VM_CRASHED),
@@ -66,7 +70,8 @@ int vm_state_parse(const char *s, enum vm_state *out)
 
 bool vm_state_active(enum vm_state s)
 {
-	return s == VM_STARTING || s == VM_RUNNING || s == VM_PAUSED;
+	return s == VM_STARTING || s == VM_RUNNING || s == VM_PAUSED ||
+	       s == VM_INCOMING;
 }
 
 int vm_state_check(const char *name, enum vm_state s, enum vm_op op,

@@ -237,5 +237,13 @@ bool stream_reader_done(const struct stream_reader *r);
 const char *stream_reader_error(const struct stream_reader *r);
 /* Bytes fed so far. */
 uint64_t stream_reader_bytes(const struct stream_reader *r);
+/*
+ * stream_reader_want - how many bytes the reader needs to complete the
+ * piece it is reading now (the hello, a record header or a record body);
+ * 0 once the stream is done or failed. Feeding never more than this
+ * reads a stream exactly to its last byte: a daemon reads the handshake
+ * off a socket this way and leaves the monitor stream behind it unread.
+ */
+size_t stream_reader_want(const struct stream_reader *r);
 
 #endif

@@ -389,3 +389,19 @@ uint64_t stream_reader_bytes(const struct stream_reader *r)
 {
 	return r->bytes;
 }
+
+size_t stream_reader_want(const struct stream_reader *r)
+{
+	switch (r->state) {
+	case R_HELLO:
+		return WIRE_HELLO_BYTES - r->head_have;
+	case R_RECORD_HEADER:
+		return 4 - r->head_have;
+	case R_RECORD_BODY:
+		return r->body_len - r->body_have;
+	case R_DONE:
+	case R_FAILED:
+		break;
+	}
+	return 0;
+}

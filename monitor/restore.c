@@ -204,6 +204,7 @@ static bool final_state_in(void *arg)
 struct answer {
 	struct stream_fd out;
 	struct stream_writer *w;
+	char why[300];			/* when it could not be written */
 };
 
 static int answer_open(struct answer *a, int fd, const uint8_t *token)
@@ -215,20 +216,25 @@ static int answer_open(struct answer *a, int fd, const uint8_t *token)
 	stream_fd_init(&a->out, fd, 0);
 	a->w = stream_writer_new(&wc, &err);
 	if (!a->w)
-		mon_err("incoming migration: cannot answer the source: %s",
-			err.msg);
+		snprintf(a->why, sizeof(a->why), "%s", err.msg);
 	return a->w ? 0 : -1;
 }
 
-/* The ack, flushed so the source reads it now. */
-static int answer_ack(struct answer *a, uint32_t status, const char *msg)
+/*
+ * The ack, flushed so the source reads it now. The stream starts here,
+ * not earlier: until the source's final state is in, the connection
+ * carries the source's bytes only (skiffd's handshake answer goes the
+ * same way before this monitor writes a byte: see daemon/migration_*.c).
+ */
+static int answer_ack(struct answer *a, int fd, const uint8_t *token,
+		      uint32_t status, const char *msg)
 {
-	if (!a->w)
+	if (!a->w && answer_open(a, fd, token))
 		return -1;
 	if (stream_write_ack(a->w, status, msg) ||
 	    stream_writer_flush(a->w) ||
 	    (status && stream_write_end(a->w))) {
-		mon_warn("incoming migration: cannot answer the source: %s",
+		snprintf(a->why, sizeof(a->why), "%s",
 			 stream_writer_error(a->w));
 		return -1;
 	}
@@ -241,6 +247,14 @@ static void answer_close(struct answer *a)
 	a->w = NULL;
 }
 
+/* Tell the source why not (the reason is this monitor's error). */
+static void refuse_source(struct answer *a, int fd, const uint8_t *token)
+{
+	if (answer_ack(a, fd, token, 1, mon_last_error()))
+		mon_warn("incoming migration: cannot answer the source: %s",
+			 a->why);
+}
+
 /* A live migration: state, ack, the commit (end), the confirmation. */
 static int read_migration(struct stream_reader *rd, int fd,
 			  const uint8_t *token)
@@ -249,21 +263,19 @@ static int read_migration(struct stream_reader *rd, int fd,
 	char why[300];
 	int rc = -1;
 
-	if (answer_open(&a, fd, token))
-		return -1;
 	if (stream_fd_read(rd, fd, INCOMING_TIMEOUT_MS, final_state_in, &incoming,
 			   why, sizeof(why))) {
 		mon_err("incoming migration: %s", why);
-		answer_ack(&a, 1, mon_last_error());
+		refuse_source(&a, fd, token);
 		goto out;
 	}
 	if (load_state(&incoming, true)) {
-		answer_ack(&a, 1, mon_last_error());
+		refuse_source(&a, fd, token);
 		goto out;
 	}
-	if (answer_ack(&a, 0, "ready")) {
-		mon_err("incoming migration: the source cannot be told the state arrived: %s",
-			stream_writer_error(a.w));
+	if (answer_ack(&a, fd, token, 0, "ready")) {
+		mon_err("incoming migration: cannot answer the source: %s",
+			a.why);
 		goto out;
 	}
 	if (stream_fd_read(rd, fd, INCOMING_TIMEOUT_MS, NULL, NULL, why,

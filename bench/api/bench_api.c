@@ -248,17 +248,42 @@ static void start_echo(const char *path, const char *answer)
 	pthread_detach(t);
 }
 
+/*
+ * --during LABEL: only the 32 clients against the floor, one line named
+ * LABEL (run/ calls it while something else goes on: a migration).
+ */
+static int run_during(const char *label, const char *sock,
+		      const char *req, const char *echo_path, double secs)
+{
+	struct result d = run_clients(sock, req, 32, secs, NULL);
+	struct result f = run_clients(echo_path, req, 32, secs, NULL);
+
+	printf("32 clients, %s: skiffd %8.0f calls/s  p50 %6.1f us  p99 %7.1f us  max %7.1f us  errors %zu | floor %8.0f calls/s  p50 %6.1f us  p99 %7.1f us | ratio p50 %.2f  p99 %.2f\n",
+	       label, d.rate, d.p50 * 1e6, d.p99 * 1e6, d.max * 1e6,
+	       d.errors, f.rate, f.p50 * 1e6, f.p99 * 1e6, d.p50 / f.p50,
+	       d.p99 / f.p99);
+	printf("goal at 32 clients, %s: p99 < 1000 us: %s\n", label,
+	       d.p99 < 1e-3 ? "met" : "NOT met");
+	return d.errors != 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const int counts[] = { 1, 32 };
 	char req[512], side[512], echo_path[64];
+	const char *during = NULL;
 	struct result d, f;
 	double secs;
 	size_t i;
 	int fail = 0;
 
+	if (argc > 2 && !strcmp(argv[1], "--during")) {
+		during = argv[2];
+		argc -= 2;
+		argv += 2;
+	}
 	if (argc != 4 && argc != 5) {
-		fprintf(stderr, "usage: bench-api SOCKET VM SECONDS [FROZEN]\n");
+		fprintf(stderr, "usage: bench-api [--during LABEL] SOCKET VM SECONDS [FROZEN]\n");
 		return 2;
 	}
 	secs = atof(argv[3]);
@@ -268,6 +293,11 @@ int main(int argc, char **argv)
 	snprintf(echo_path, sizeof(echo_path), "/tmp/skiff-bench-echo.%d",
 		 (int)getpid());
 	start_echo(echo_path, one_answer(argv[1], req));
+	if (during) {
+		fail = run_during(during, argv[1], req, echo_path, secs);
+		unlink(echo_path);
+		return fail;
+	}
 	printf("bench/api: vm.info on a running vm, %.0f s per run; floor = echo server, same socket type, same answer size\n",
 	       secs);
 	for (i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {

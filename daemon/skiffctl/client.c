@@ -120,6 +120,12 @@ static void queue_notification(struct ctl *c, struct jsonrpc_message *msg)
 
 json_t *ctl_call(struct ctl *c, const char *method, json_t *params)
 {
+	return ctl_call_notified(c, method, params, NULL, NULL);
+}
+
+json_t *ctl_call_notified(struct ctl *c, const char *method, json_t *params,
+			  ctl_notify_fn fn, void *arg)
+{
 	struct jsonrpc_message msg;
 	json_int_t id = ++c->next_id;
 	json_t *jid = json_integer(id), *result;
@@ -146,6 +152,11 @@ json_t *ctl_call(struct ctl *c, const char *method, json_t *params)
 		if (read_message(c, -1, &msg) <= 0) {
 			out_error("%s: skiffd closed the connection", method);
 			return NULL;
+		}
+		if (msg.kind == JSONRPC_MSG_NOTIFICATION && fn) {
+			fn(msg.method, msg.params, arg);
+			jsonrpc_message_release(&msg);
+			continue;
 		}
 		if (msg.kind == JSONRPC_MSG_NOTIFICATION) {
 			queue_notification(c, &msg);

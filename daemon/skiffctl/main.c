@@ -22,6 +22,9 @@ static void usage(FILE *f)
 "  ls                         info NAME                    logs [-f] NAME\n"
 "  events [--console] [NAME...]                            version\n"
 "  snapshot NAME FILE         restore FILE [--name NEW]\n"
+"  incoming [--listen ADDR:PORT] [--expire S] [--map-block NAME=PATH]\n"
+"           [--map-net NAME=TAP]\n"
+"  migrate NAME ADDR:PORT --token T [--downtime MS] [--bandwidth MIB_S]\n"
 "\n"
 "The socket is $SKIFF_SOCKET or /run/skiff/skiffd.sock. See skiffctl(1).\n");
 }
@@ -58,6 +61,10 @@ static int dispatch(struct ctl *c, int argc, char **argv)
 		return cmd_snapshot(c, argc, argv);
 	if (!strcmp(cmd, "restore"))
 		return cmd_restore(c, argc, argv);
+	if (!strcmp(cmd, "incoming"))
+		return cmd_incoming(c, argc, argv);
+	if (!strcmp(cmd, "migrate"))
+		return cmd_migrate(c, argc, argv);
 	if (!strcmp(cmd, "version"))
 		return cmd_version(c, argc, argv);
 	fprintf(stderr, "skiffctl: unknown command \"%s\" (see skiffctl --help)\n",

@@ -5,6 +5,7 @@
  * client.c   the connection: calls, and notifications kept in order
  * output.c   tables, key/value blocks, errors, durations
  * commands.c one function per command
+ * migrate.c  incoming and migrate (live migration)
  * main.c     global options and dispatch
  */
 #ifndef SKIFF_SKIFFCTL_H
@@ -48,6 +49,10 @@ void ctl_close(struct ctl *c);
  * stderr; c->last_code then holds the error code (0 for I/O errors).
  */
 json_t *ctl_call(struct ctl *c, const char *method, json_t *params);
+/* The same, with notifications handed to @fn as they arrive. */
+typedef void (*ctl_notify_fn)(const char *method, json_t *params, void *arg);
+json_t *ctl_call_notified(struct ctl *c, const char *method, json_t *params,
+			  ctl_notify_fn fn, void *arg);
 /*
  * ctl_next_notification - wait up to @timeout_ms (-1: forever) for the
  * next notification. Returns it (caller owns it; has "method" and
@@ -82,5 +87,9 @@ int cmd_events(struct ctl *c, int argc, char **argv);
 int cmd_snapshot(struct ctl *c, int argc, char **argv);
 int cmd_restore(struct ctl *c, int argc, char **argv);
 int cmd_version(struct ctl *c, int argc, char **argv);
+
+/* migrate.c */
+int cmd_incoming(struct ctl *c, int argc, char **argv);
+int cmd_migrate(struct ctl *c, int argc, char **argv);
 
 #endif

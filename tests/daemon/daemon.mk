@@ -73,7 +73,8 @@ check-daemon-san: $(DAEMON_SAN_BIN) build-all
 		$(TOP)/tests/bats/daemon_access.bats \
 		$(TOP)/tests/bats/daemon_console.bats \
 		$(TOP)/tests/bats/daemon_device.bats \
-		$(TOP)/tests/bats/daemon_snapshot.bats
+		$(TOP)/tests/bats/daemon_snapshot.bats \
+		$(TOP)/tests/bats/daemon_migrate.bats
 	@if ls $(BUILD)/san/daemon/logs/* >/dev/null 2>&1; then \
 		cat $(BUILD)/san/daemon/logs/*; exit 1; fi
 	@echo "check-daemon-san: no sanitizer reports"

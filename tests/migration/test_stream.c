@@ -729,6 +729,74 @@ TEST(definition_alone_is_a_handshake)
 	free(b.p);
 }
 
+/* A handshake of @n bytes followed by @tail: read it exactly, by want(). */
+static size_t read_by_want(const uint8_t *p, size_t len, struct sink *s,
+			   size_t max_piece)
+{
+	struct stream_reader_config rc = { &sink_cb, s, fixture_token, 0, 0, 0 };
+	struct stream_error err;
+	struct stream_reader *r = stream_reader_new(&rc, &err);
+	size_t off = 0, n;
+
+	if (!r)
+		return 0;
+	while ((n = stream_reader_want(r)) > 0 && off < len) {
+		if (n > max_piece)
+			n = max_piece;
+		if (n > len - off)
+			n = len - off;
+		if (stream_reader_feed(r, p + off, n))
+			break;
+		off += n;
+	}
+	if (!stream_reader_done(r))
+		off = 0;
+	stream_reader_free(r);
+	return off;
+}
+
+TEST(want_reads_a_handshake_exactly)
+{
+	static const size_t pieces[] = { 1, 3, 7, 64, 4096, 1 << 20 };
+	struct stream_writer *w;
+	struct buf b = { 0 };
+	struct sink s = { 0 };
+	size_t hs, i;
+
+	w = stream_writer_new(&(struct stream_writer_config){ buf_write, &b,
+			      fixture_token, 0 }, &(struct stream_error){ { 0 } });
+	REQUIRE(w);
+	CHECK(!stream_write_definition(w, "{\"name\":\"web1\"}", 15));
+	CHECK(!stream_write_end(w));
+	stream_writer_free(w);
+	hs = b.len;
+	/* the monitor stream that follows on the same socket */
+	CHECK(!buf_write(&b, "SKIFFMIG and more bytes", 23));
+	for (i = 0; i < sizeof(pieces) / sizeof(pieces[0]); i++) {
+		memset(&s, 0, sizeof(s));
+		CHECK_EQ_U64(read_by_want(b.p, b.len, &s, pieces[i]), hs);
+		CHECK(s.ndefinition == 1 && s.nend == 1);
+		CHECK(!strcmp(s.definition, "{\"name\":\"web1\"}"));
+	}
+	free(b.p);
+}
+
+TEST(want_is_zero_when_done_or_failed)
+{
+	struct stream_reader_config rc = { &sink_cb, NULL, fixture_token, 0, 0, 0 };
+	struct stream_error err;
+	struct stream_reader *r = stream_reader_new(&rc, &err);
+	uint8_t junk[56] = "NOTSKIFF";
+
+	REQUIRE(r);
+	CHECK_EQ_U64(stream_reader_want(r), 56);
+	CHECK(stream_reader_feed(r, junk, 10) == 0);
+	CHECK_EQ_U64(stream_reader_want(r), 46);
+	CHECK(stream_reader_feed(r, junk + 10, 46) == -1);
+	CHECK_EQ_U64(stream_reader_want(r), 0);
+	stream_reader_free(r);
+}
+
 TEST(hostile_definition_and_clock_refused)
 {
 	uint8_t sec[32] = { 0 };
@@ -778,6 +846,8 @@ static const struct test_case cases[] = {
 	TEST_ENTRY(writer_refuses_pages_outside_config),
 	TEST_ENTRY(definition_and_clock_round_trip),
 	TEST_ENTRY(definition_alone_is_a_handshake),
+	TEST_ENTRY(want_reads_a_handshake_exactly),
+	TEST_ENTRY(want_is_zero_when_done_or_failed),
 	TEST_ENTRY(hostile_definition_and_clock_refused),
 };
 

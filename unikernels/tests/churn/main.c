@@ -7,8 +7,8 @@
  * It fills a working set of MIB MiB (every page written once, unpaced),
  * then writes pages over it at RATE_MIB_S MiB/s (0: none), paced by the
  * monotonic clock in slices of a few milliseconds, and verifies the set
- * on a rolling basis at one full pass a second. Each page is checked
- * again just before it is rewritten. Once a second it prints
+ * on a rolling basis at one full pass a second, in the time the writes
+ * leave. Each page is also checked just before it is rewritten. Once a second it prints
  * "churn N ok: W pages written, V verified, P passes" (N = 1, 2, ...).
  * With SECONDS it makes a last full pass after that long and exits 0.
  *
@@ -111,7 +111,7 @@ static bool step_verify(struct churn *c, uint64_t elapsed)
 	if (!churn_verify(&c->set, &c->vcur, n, &f))
 		corrupt(&f, c);
 	c->verified += n;
-	/* A batch never exceeds npages (due() caps it at that pace). */
+	/* A batch (at most BATCH) never exceeds npages (MIB >= 1). */
 	if (n && c->vcur.pos < n)
 		c->passes++;
 	return due(elapsed, npages, c->verified, &c->verify_skip) != 0;
@@ -145,7 +145,6 @@ static void step_tick(struct churn *c, uint64_t now)
 static int run(struct churn *c)
 {
 	uint64_t now, elapsed, wait;
-	bool busy;
 
 	for (;;) {
 		now = clock_now(c);
@@ -153,9 +152,9 @@ static int run(struct churn *c)
 		step_tick(c, now);
 		if (c->end_ns && elapsed >= c->end_ns)
 			return 0;
-		busy = step_writes(c, elapsed);
-		busy |= step_verify(c, elapsed);
-		if (busy)
+		/* The dirty rate first: the rolling pass gets the time left
+		 * (each page is checked before it is rewritten anyway). */
+		if (step_writes(c, elapsed) || step_verify(c, elapsed))
 			continue;
 		wait = c->next_tick - now < SLICE_NS ? c->next_tick - now :
 						       SLICE_NS;
