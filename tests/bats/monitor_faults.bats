@@ -270,7 +270,7 @@ cut_in_round() {
 	wait_until 30 src_phase final
 	kill -USR1 "$PROXY_PID"
 	migrate_end
-	assert_output --partial '"code":-32005,"message":"migration: no acknowledgement from the destination: the connection ended after 56 bytes"'
+	assert_output --partial '"code":-32005,"message":"migration: no acknowledgement from the destination: the connection ended after 0 bytes"'
 	dst_failed "\"reason\":\"incoming migration: the connection ended after $(to_dst) bytes\""
 	runs_at_source
 }
@@ -307,7 +307,7 @@ cut_in_round() {
 	kill -9 "$DST_PID"
 	kill "$PROXY_PID"
 	migrate_end
-	assert_output --partial '"code":-32005,"message":"migration: no acknowledgement from the destination: the connection ended after 56 bytes"'
+	assert_output --partial '"code":-32005,"message":"migration: no acknowledgement from the destination: the connection ended after 0 bytes"'
 	dst_killed
 	runs_at_source
 }
@@ -371,7 +371,7 @@ cut_in_round() {
 	wait_until 30 src_phase final
 	kill -USR1 "$PROXY_PID"
 	migrate_end
-	assert_output --partial '"code":-32005,"message":"migration: no acknowledgement from the destination: the connection ended after 56 bytes"'
+	assert_output --partial '"code":-32005,"message":"migration: no acknowledgement from the destination: the connection ended after 0 bytes"'
 	dst_failed "\"reason\":\"incoming migration: read after $(to_dst) bytes: Connection reset by peer\""
 	runs_at_source
 }

@@ -5,10 +5,9 @@
  * which breaks the connection at a chosen point, for the fault matrix
  * (tests/bats/monitor_faults.bats). It listens on 127.0.0.1 (a free port,
  * written to PORTFILE), takes one connection (the source's) and connects
- * to 127.0.0.1:PORT (the destination's). It forwards nothing until the
- * destination has sent its first bytes (the hello it writes once it is
- * set up), so that where a fault lands does not depend on how fast the
- * destination starts; --eager forwards at once.
+ * to 127.0.0.1:PORT (the destination's) first, so the destination
+ * starts setting up while the source connects. --eager is accepted for
+ * older callers and changes nothing.
  *
  * The points are found in the streams' cleartext framing (the 56-byte
  * hello, then records: u32 header, bit 31 final, bits 0-30 the body's
@@ -405,7 +404,6 @@ int main(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigset_t block;
 	int i, l, src, dst;
-	char c;
 
 	for (i = 1; i < argc && !strncmp(argv[i], "--", 2); i++) {
 		if (!strcmp(argv[i], "--eager")) {
@@ -433,8 +431,6 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	l = listen_any(argv[i]);
 	dst = l < 0 ? -1 : connect_port(argv[i + 1]);
-	if (dst >= 0 && !eager && recv(dst, &c, 1, MSG_PEEK) != 1)
-		dst = -1;
 	src = dst < 0 ? -1 : accept(l, NULL, NULL);
 	if (src < 0) {
 		fprintf(stderr, "mig-proxy: %s\n", strerror(errno));
