@@ -444,7 +444,7 @@ restore_refused() {
 }
 
 @test "a reset before the destination is set up: both sides say what happened" {
-	fault_cell --eager --at=src:0 --do=rst
+	fault_cell --at=src:0 --do=rst
 	migrate_end
 	assert_output --regexp '"code":-32005,"message":"(migration stream: write failed after [0-9]+ bytes: (Broken pipe|Connection reset by peer)|migration: no acknowledgement from the destination: .*)"'
 	dst_failed '"reason":"incoming migration: '
