@@ -1,14 +1,12 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * mig-proxy [--eager] [--quiet=MS] [--at=POINT] [--do=ACTION] PORTFILE PORT:
+ * mig-proxy [--quiet=MS] [--at=POINT] [--do=ACTION] PORTFILE PORT:
  * a TCP proxy between a migration's source monitor and its destination,
  * which breaks the connection at a chosen point, for the fault matrix
  * (tests/bats/monitor_faults.bats). It listens on 127.0.0.1 (a free port,
  * written to PORTFILE), takes one connection (the source's) and connects
- * to 127.0.0.1:PORT (the destination's). It forwards nothing until the
- * destination has sent its first bytes (the hello it writes once it is
- * set up), so that where a fault lands does not depend on how fast the
- * destination starts; --eager forwards at once.
+ * to 127.0.0.1:PORT (the destination's) first, so the destination
+ * starts setting up while the source connects.
  *
  * The points are found in the streams' cleartext framing (the 56-byte
  * hello, then records: u32 header, bit 31 final, bits 0-30 the body's
@@ -82,7 +80,7 @@ static volatile sig_atomic_t got_usr1, got_term;
 static enum point at = AT_SIGNAL;
 static enum action act = DO_CUT;
 static uint64_t at_n;
-static bool fired, stalled, src_dropped, eager;
+static bool fired, stalled, src_dropped;
 static uint64_t src_last_ms;	/* when the source last sent bytes */
 static uint64_t quiet_ms = 300;
 
@@ -405,13 +403,8 @@ int main(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigset_t block;
 	int i, l, src, dst;
-	char c;
 
 	for (i = 1; i < argc && !strncmp(argv[i], "--", 2); i++) {
-		if (!strcmp(argv[i], "--eager")) {
-			eager = true;
-			continue;
-		}
 		if (!strncmp(argv[i], "--quiet=", 8)) {
 			quiet_ms = strtoull(argv[i] + 8, NULL, 10);
 			continue;
@@ -421,7 +414,7 @@ int main(int argc, char **argv)
 			break;
 	}
 	if (argc - i != 2 || (act == DO_FLIP && at != AT_SRC)) {
-		fprintf(stderr, "usage: mig-proxy [--eager] [--quiet=MS] [--at=src:N|dst:N|signal|final|ack|commit|confirm] [--do=cut|rst|fin|stall|flip] PORTFILE PORT\n");
+		fprintf(stderr, "usage: mig-proxy [--quiet=MS] [--at=src:N|dst:N|signal|final|ack|commit|confirm] [--do=cut|rst|fin|stall|flip] PORTFILE PORT\n");
 		return 2;
 	}
 	/* Signals only inside ppoll(), so none is missed between checks. */
@@ -433,8 +426,6 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	l = listen_any(argv[i]);
 	dst = l < 0 ? -1 : connect_port(argv[i + 1]);
-	if (dst >= 0 && !eager && recv(dst, &c, 1, MSG_PEEK) != 1)
-		dst = -1;
 	src = dst < 0 ? -1 : accept(l, NULL, NULL);
 	if (src < 0) {
 		fprintf(stderr, "mig-proxy: %s\n", strerror(errno));
