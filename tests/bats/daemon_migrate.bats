@@ -194,6 +194,45 @@ migrate_ok() {
 	wait_until 5 ticked_on a c1 '[0-9]*'
 }
 
+churn_printed() {
+	on "$1" logs "$2" | grep -q "^churn $3 ok"
+}
+
+# The churn guest (12 MiB rewritten at 8 MiB/s, checking all of it
+# continuously) moves between the two hosts 20 times while it runs, then
+# ends by itself with status 0 where it is. Its console, followed on each
+# source until the VM left, and then the last host's log, must count on
+# without a gap or a repeat.
+@test "churn migrates there and back 20 times: memory intact, console without gaps, exit 0" {
+	require_guest churn
+	local from=a to=b hop secs all=$BATS_TEST_TMPDIR/all.log
+	# Long enough for the hops (about 2 s each here; the lab is slower).
+	secs=$(( ${SKIFF_TIME_FACTOR:-1} > 1 ? 400 : 75 ))
+	on a run --name ch --mem 16 "$SKIFF_GUESTS/churn.hvt" 12 8 "$secs" >/dev/null
+	wait_until 10 churn_printed a ch 2
+	: >"$all"
+	for hop in $(seq 20); do
+		follow "$from" ch "$BATS_TEST_TMPDIR/hop$hop.log"
+		incoming "$to"
+		run on "$from" migrate ch "$DEST" --token "$TOKEN"
+		assert_success
+		runs_only_on "$to" ch
+		wait_until 10 gone "$FOLLOW_PID"
+		cat "$BATS_TEST_TMPDIR/hop$hop.log" >>"$all"
+		from=$to
+		to=$([ "$to" = a ] && echo b || echo a)
+	done
+	wait_until "$((secs + 30))" state_is "$from" ch stopped
+	on "$from" logs ch >>"$all"
+	[ "$(on "$from" --json info ch | jq -r .exit.status)" = 0 ] ||
+		fail "churn exited $(on "$from" --json info ch | jq -c .exit): $(grep -v '^churn [0-9]* ok' "$all")"
+	refute grep -q CORRUPTION "$all"
+	# Each host's log starts where the last one ended: counts 1, 2, ...
+	# with nothing missing and nothing twice.
+	run bash -c "sed -n 's/^churn \([0-9]*\) ok: .*/\1/p' '$all' | awk '\$1 != NR { print \"line \" NR \": \" \$1; exit 1 }'"
+	assert_success
+}
+
 @test "a wrong token is refused; the guest runs on at the source; the right one still works" {
 	start_counter a c1
 	incoming b
