@@ -11,9 +11,8 @@
 # daemon_migrate.bats. The outcomes are the same on every backend.
 
 load helpers
+load migrate_helpers
 bats_require_minimum_version 1.5.0
-
-TOOLS=$SKIFF_TOP/build/tests/tools
 
 teardown() {
 	local pid
@@ -21,10 +20,6 @@ teardown() {
 		kill -9 "$pid" 2>/dev/null || true
 		wait "$pid" 2>/dev/null || true
 	done
-}
-
-new_token() {
-	od -An -tx1 -N32 /dev/urandom | tr -d ' \n'
 }
 
 last_tick() {
@@ -45,27 +40,14 @@ start_source() {
 		fail "counter did not tick: $(cat "$BATS_TEST_TMPDIR/src.out")"
 }
 
-# start_destination TOKEN: a monitor waiting for one connection; its port
-# in $DST_PORT, its output in $BATS_TEST_TMPDIR/dst.out.
+# start_destination TOKEN: a destination monitor for the counter.
 start_destination() {
-	local pf=$BATS_TEST_TMPDIR/port
-	"$TOOLS/accept-exec" "$pf" 5 "$MONITOR" $(monitor_device_args) --mem=4 --name=c1 \
-		--control="$BATS_TEST_TMPDIR/dst.sock" \
-		--status-file="$BATS_TEST_TMPDIR/dst.status" \
-		--incoming=@5 --incoming-token=@7 "$SKIFF_GUESTS/counter.hvt" \
-		7<<<"$1" >"$BATS_TEST_TMPDIR/dst.out" 2>&1 &
-	DST_PID=$!
-	wait_until 5 test -s "$pf"
-	DST_PORT=$(cat "$pf")
+	start_dst "$1" -- --mem=4 --name=c1 "$SKIFF_GUESTS/counter.hvt"
 }
 
-# migrate TOKEN [PARAMS]: monitor.migrate to the destination.
+# migrate TOKEN [PARAMS]: monitor.migrate from the source to it.
 migrate() {
-	run "$TOOLS/ctl-fd" "$SRC_SOCK" "tcp:$DST_PORT" \
-		"{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"monitor.migrate\",\"params\":{\"token\":\"$1\"${2:+,$2}}}"
-	# For the failure messages: what the destination said.
-	echo "destination: $(cat "$BATS_TEST_TMPDIR/dst.out" \
-		"$BATS_TEST_TMPDIR/dst.status" 2>/dev/null | tr -d '\0')" >&2
+	migrate_to "$SRC_SOCK" "$@"
 }
 
 @test "migrate: the counter goes on at the destination; the source exits as migrated" {
