@@ -16,6 +16,7 @@ MFTGEN=$SKIFF_TOP/build/obj/unikernels/sdk/mftgen
 # Devices each image declares (NAME:TYPE, 1 = BLOCK_BASIC, 2 = NET_BASIC).
 declare -gA DEVICES=(
 	[block]="disk:1"
+	[blocklog]="disk:1"
 	[hostile_block]="disk:1"
 	[net]="service0:2"
 )
