@@ -274,6 +274,11 @@ json_t *console_read(struct skiffd *d, struct vm *vm, uint64_t offset,
 	first = base;
 	if (stat(old, &st) == 0 && (uint64_t)st.st_size <= base)
 		first = base - st.st_size;
+	/* an incoming VM's offsets are known once it runs */
+	if (vm->state == VM_INCOMING) {
+		end = first = base;
+		max = 0;
+	}
 	if (offset < first) {
 		offset = first;
 		truncated = true;
@@ -305,13 +310,28 @@ json_t *console_read(struct skiffd *d, struct vm *vm, uint64_t offset,
 	return j;
 }
 
+/*
+ * An incoming migration's guest ran on from the source, whose log ended
+ * at @origin: so does this log's offsets. Before this the file's bytes
+ * stay unannounced (console_pump waits while the VM is incoming).
+ */
+void console_rebase(struct skiffd *d, struct vm *vm, uint64_t origin)
+{
+	vm->console.base += origin;
+	vm->console.sent += origin;
+	vm->run_console_offset += origin;
+	if (persist_save_state(d, vm))
+		log_err("vm %s: saving state: %m", vm->def.name);
+}
+
 void console_pump(struct skiffd *d, struct vm *vm)
 {
 	char buf[CONSOLE_CHUNK];
 	uint64_t end;
 	ssize_t n;
 
-	if (vm->console.fd < 0)
+	/* Its offsets are not known before it runs (console_rebase). */
+	if (vm->console.fd < 0 || vm->state == VM_INCOMING)
 		return;
 	end = vm->console.base + live_size(vm);
 	if (vm->console.sent < vm->console.base)

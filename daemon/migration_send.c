@@ -382,9 +382,11 @@ static void hand_over(int fd, const char *why, void *arg)
 		return;
 	}
 	migration_token_hex(op->token, hex);
-	params = json_pack("{s:s,s:f,s:f}", "token", hex,
+	/* the destination's log of the VM goes on from ours */
+	params = json_pack("{s:s,s:f,s:f,s:I}", "token", hex,
 			   "downtime_ms", op->downtime_ms,
-			   "bandwidth_mib_s", op->bandwidth);
+			   "bandwidth_mib_s", op->bandwidth, "console_offset",
+			   (json_int_t)op->vm->run_console_offset);
 	sodium_memzero(hex, sizeof(hex));
 	if (op->max_rounds)
 		json_object_set_new(params, "max_rounds",

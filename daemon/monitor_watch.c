@@ -280,13 +280,24 @@ enum vm_state monitor_info_state(json_t *info)
 	return st && !strcmp(st, "paused") ? VM_PAUSED : VM_RUNNING;
 }
 
-/* An adopted monitor answered monitor.info: it is ready. */
+/*
+ * An adopted or incoming monitor answered monitor.info: it is ready. An
+ * incoming one says where the source's console log ended: this host's
+ * log of the VM goes on from there.
+ */
 static void ready_refreshed(struct vm *vm, json_t *info, void *arg)
 {
+	json_t *origin = json_object_get(info, "console_origin");
+
 	if (!info || (vm->state != VM_STARTING && vm->state != VM_INCOMING))
 		return;
 	clear_timer(vm);
+	if (vm->state == VM_INCOMING && json_is_integer(origin) &&
+	    json_integer_value(origin) > 0)
+		console_rebase(vm->d, vm, json_integer_value(origin));
 	vm_set_state(vm->d, vm, monitor_info_state(info));
+	if (vm->console.fd >= 0)
+		console_pump(vm->d, vm);
 }
 
 static void ready_cb(evutil_socket_t fd, short what, void *arg)
@@ -302,13 +313,17 @@ static void ready_cb(evutil_socket_t fd, short what, void *arg)
 	 * connection is the sign. No round trip: the loop must not wait
 	 * while the new guest competes for the CPUs.
 	 */
-	if (!vm->adopted && monitor_connect(d, vm) == 0) {
+	if (!vm->adopted && vm->state != VM_INCOMING &&
+	    monitor_connect(d, vm) == 0) {
 		clear_timer(vm);
 		vm_set_state(d, vm, VM_RUNNING);
 		return;
 	}
-	/* An adopted one may be paused: ask it, without waiting here. */
-	if (vm->adopted && !vm->refreshing)
+	/*
+	 * An adopted one may be paused, an incoming one carries its console
+	 * log's offset: ask them, without waiting here.
+	 */
+	if ((vm->adopted || vm->state == VM_INCOMING) && !vm->refreshing)
 		monitor_refresh_async(d, vm, ready_refreshed, NULL);
 	if (now_monotonic() > vm->ready_deadline) {
 		log_err("vm %s: monitor pid %d: control socket not ready after %.1f s; killing it",

@@ -333,6 +333,8 @@ int console_open_append(struct skiffd *d, struct vm *vm);
 int console_attach(struct skiffd *d, struct vm *vm);
 void console_detach(struct skiffd *d, struct vm *vm);
 uint64_t console_end(struct skiffd *d, struct vm *vm);
+/* An incoming migration's log: its offsets go on from the source's @origin. */
+void console_rebase(struct skiffd *d, struct vm *vm, uint64_t origin);
 /* Read up to @max bytes from logical @offset; see vm.console. */
 json_t *console_read(struct skiffd *d, struct vm *vm, uint64_t offset,
 		     uint64_t max, struct jsonrpc_error *err);

@@ -147,6 +147,14 @@ int stream_write_device(struct stream_writer *w, const char *name,
 int stream_write_definition(struct stream_writer *w, const char *text,
 			    size_t len);
 int stream_write_clock(struct stream_writer *w, const struct stream_clock *k);
+/*
+ * Where the VM's console log stands (live migration): the logical offset
+ * of the first byte the guest writes on the destination, so the
+ * destination's log goes on from the source's. skiffd counts console
+ * offsets over the VM's whole life (docs/api.md, vm.console).
+ */
+#define STREAM_CONSOLE_OFFSET_MAX	(1ull << 62)
+int stream_write_console(struct stream_writer *w, uint64_t offset);
 /* The destination's answer: status 0 accepts; message is for humans. */
 int stream_write_ack(struct stream_writer *w, uint32_t status,
 		     const char *message);
@@ -200,6 +208,8 @@ struct stream_callbacks {
 	/* text is not NUL-terminated; 1 <= len <= STREAM_DEFINITION_MAX */
 	int (*definition)(void *opaque, const char *text, size_t len,
 			  struct stream_error *err);
+	int (*console)(void *opaque, uint64_t offset,
+		       struct stream_error *err);
 };
 
 struct stream_reader_config {

@@ -346,6 +346,22 @@ static int decode_clock(struct stream_reader *r, struct cursor *c)
 	return 0;
 }
 
+static int decode_console(struct stream_reader *r, struct cursor *c)
+{
+	struct stream_error e = { { 0 } };
+	uint64_t offset;
+
+	if (c->left != 8)
+		return bad(r, "%zu bytes, expected 8", c->left);
+	get64(c, &offset);
+	if (offset > STREAM_CONSOLE_OFFSET_MAX)
+		return bad(r, "a console offset of %llu (at most 2^62)",
+			   (unsigned long long)offset);
+	if (r->cb.console && r->cb.console(r->opaque, offset, &e))
+		return refused(r, &e);
+	return 0;
+}
+
 static int decode_end(struct stream_reader *r, struct cursor *c)
 {
 	uint64_t n;
@@ -382,6 +398,8 @@ int decode_section(struct stream_reader *r, const uint8_t *p, size_t len)
 		return decode_definition(r, &c);
 	case WIRE_SEC_CLOCK:
 		return decode_clock(r, &c);
+	case WIRE_SEC_CONSOLE:
+		return decode_console(r, &c);
 	}
 	return bad(r, "no decoder");
 }

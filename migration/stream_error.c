@@ -41,6 +41,8 @@ const char *stream_section_name(uint16_t type)
 		return "definition";
 	case WIRE_SEC_CLOCK:
 		return "clock";
+	case WIRE_SEC_CONSOLE:
+		return "console";
 	}
 	return "unknown";
 }

@@ -100,7 +100,7 @@ static bool fill(uint8_t *buf, size_t *have, size_t want,
 
 static bool type_known(uint16_t type)
 {
-	return type >= WIRE_SEC_CONFIG && type <= WIRE_SEC_CLOCK;
+	return type >= WIRE_SEC_CONFIG && type <= WIRE_SEC_CONSOLE;
 }
 
 /*
@@ -122,6 +122,7 @@ static int section_order(struct stream_reader *r)
 	case WIRE_SEC_VCPU:
 	case WIRE_SEC_DEVICE:
 	case WIRE_SEC_CLOCK:
+	case WIRE_SEC_CONSOLE:
 		if (back || !r->have_config)
 			goto bad;
 		return 0;

@@ -48,6 +48,7 @@ enum wire_section_type {
 	WIRE_SEC_END = 6,
 	WIRE_SEC_DEFINITION = 7,
 	WIRE_SEC_CLOCK = 8,
+	WIRE_SEC_CONSOLE = 9,
 };
 #define WIRE_SECTION_VERSION	1
 

@@ -389,6 +389,20 @@ int stream_write_clock(struct stream_writer *w, const struct stream_clock *k)
 					WIRE_SECTION_VERSION, buf, sizeof(buf));
 }
 
+/*
+ * Skippable: a reader that predates it loses only the offsets'
+ * continuity, never the guest.
+ */
+int stream_write_console(struct stream_writer *w, uint64_t offset)
+{
+	uint8_t buf[8];
+
+	put_le64(buf, offset);
+	return stream_write_raw_section(w, WIRE_SEC_CONSOLE,
+					STREAM_SECTION_SKIPPABLE,
+					WIRE_SECTION_VERSION, buf, sizeof(buf));
+}
+
 int stream_write_end(struct stream_writer *w)
 {
 	uint8_t buf[8];

@@ -10,18 +10,35 @@
 
 #include "monitor.h"
 
-static void console_write(const uint8_t *p, uint64_t len)
+/* Returns the bytes that reached stdout. */
+static uint64_t console_write(const uint8_t *p, uint64_t len)
 {
-	while (len) {
-		ssize_t n = write(STDOUT_FILENO, p, len);
+	uint64_t done = 0;
+
+	while (done < len) {
+		ssize_t n = write(STDOUT_FILENO, p + done, len - done);
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
-			return;
-		p += n;
-		len -= n;
+			break;
+		done += n;
 	}
+	return done;
+}
+
+/*
+ * Where the console log stands, for a migration's destination: the
+ * log's offset of our first byte plus what reached the log since (bytes
+ * dropped on a write error never reached it).
+ */
+uint64_t console_log_offset(struct vm *vm, const struct migrate_params *p)
+{
+	uint64_t origin = p->has_console_offset ? p->console_offset :
+			  vm->console_origin;
+
+	return origin + __atomic_load_n(&vm->console_written,
+					__ATOMIC_RELAXED);
 }
 
 enum hc_result hc_puts(struct vm *vm, uint64_t gpa)
@@ -32,7 +49,9 @@ enum hc_result hc_puts(struct vm *vm, uint64_t gpa)
 	    hc_check_buffer(vm, HVT_HYPERCALL_PUTS, "console data", a.data,
 			    a.len, false))
 		return HC_FATAL;
-	console_write(guest_ptr(&vm->mem, a.data), a.len);
+	__atomic_add_fetch(&vm->console_written,
+			   console_write(guest_ptr(&vm->mem, a.data), a.len),
+			   __ATOMIC_RELAXED);
 	__atomic_add_fetch(&vm->counters.console_bytes, a.len,
 			   __ATOMIC_RELAXED);
 	return HC_CONTINUE;

@@ -83,12 +83,13 @@ static json_t *info_fields(struct vm *vm)
 {
 	const struct vm_counters *c = &vm->counters;
 
-	return json_pack("{s:s?, s:i, s:s, s:f, s:I, s:s, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:o}}",
+	return json_pack("{s:s?, s:i, s:s, s:f, s:I, s:s, s:I, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:o}}",
 		"name", vm->name, "pid", (int)getpid(),
 		"state", vcpu_is_paused(vm) ? "paused" : "running",
 		"started_at", vm->started_at,
 		"mem_size", (json_int_t)vm->mem.size,
 		"kernel", vm->kernel_path,
+		"console_origin", (json_int_t)vm->console_origin,
 		"counters",
 		"exits", (json_int_t)counter(&c->exits),
 		"console_bytes", (json_int_t)counter(&c->console_bytes),
@@ -196,6 +197,14 @@ static const char *migrate_params(json_t *params, struct migrate_params *p)
 		return "max_rounds: an integer from 1 to 1000";
 	if (v)
 		p->max_rounds = json_integer_value(v);
+	v = json_object_get(params, "console_offset");
+	if (v && (!json_is_integer(v) || json_integer_value(v) < 0 ||
+		  (uint64_t)json_integer_value(v) > STREAM_CONSOLE_OFFSET_MAX))
+		return "console_offset: the console log's offset of this monitor's first byte, from 0 to 2^62";
+	if (v) {
+		p->has_console_offset = true;
+		p->console_offset = json_integer_value(v);
+	}
 	return NULL;
 }
 

@@ -238,7 +238,9 @@ static int send_final(struct precopy *pc, char *err, size_t errlen)
 	}
 	if (send_dirty(pc, true) || stream_write_vcpu(pc->w, &v) ||
 	    device_state_write(pc->vm, pc->w) ||
-	    stream_write_clock(pc->w, &clock) || stream_writer_flush(pc->w)) {
+	    stream_write_clock(pc->w, &clock) ||
+	    stream_write_console(pc->w, console_log_offset(pc->vm, pc->params)) ||
+	    stream_writer_flush(pc->w)) {
 		snprintf(err, errlen, "%s", stream_writer_error(pc->w));
 		return -1;
 	}

@@ -287,6 +287,13 @@ struct vm {
 	int exit_status;
 	bool trapped;			/* halted with a trap frame */
 	uint64_t tsc_hz;		/* as the guest was told at boot */
+	/*
+	 * skiffd's console log offset of this monitor's first console byte
+	 * (from a migration stream), and the bytes written to it since
+	 * (atomic): a migration tells the destination where the log stands.
+	 */
+	uint64_t console_origin;
+	uint64_t console_written;
 	uint32_t nmsrs;			/* the MSRs snapshots carry */
 	uint32_t msr_index[VM_MSRS_MAX];
 };
@@ -437,7 +444,12 @@ struct migrate_params {
 	double downtime_ms;		/* the budget for the final stop */
 	double bandwidth_mib_s;		/* 0: no cap */
 	unsigned int max_rounds;
+	bool has_console_offset;	/* else the monitor's console_origin */
+	uint64_t console_offset;	/* skiffd's log offset at our start */
 };
+
+/* console.c: where skiffd's console log of this VM stands now. */
+uint64_t console_log_offset(struct vm *vm, const struct migrate_params *p);
 
 /* What monitor.info shows while a migration runs. */
 struct migrate_progress {

@@ -116,7 +116,15 @@ static int on_device(void *o, const char *name, const void *blob, size_t len,
 				    sizeof(e->msg));
 }
 
+/* Where skiffd's console log stood on the source (live migration). */
+static int on_console(void *o, uint64_t offset, struct stream_error *e)
+{
+	((struct restore *)o)->vm->console_origin = offset;
+	return 0;
+}
+
 static const struct stream_callbacks restore_cb = {
+	.console = on_console,
 	.config = on_config,
 	.pages = on_pages,
 	.vcpu = on_vcpu,

@@ -149,6 +149,19 @@ incoming() {
 	TOKEN=${BASH_REMATCH[2]}
 }
 
+rpc_on() {
+	local h=$1
+	shift
+	printf '%s\n' "$@" | limit 30 "$SKIFF_TOP/build/tests/daemon/rpc-pipe" \
+		"$BATS_TEST_TMPDIR/$h/s.sock"
+}
+
+# console_first H NAME: the console log offset of the first byte H holds.
+console_first() {
+	rpc_on "$1" "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"vm.console\",\"params\":{\"name\":\"$2\",\"offset\":0,\"max_bytes\":1}}" |
+		jq -e .result.offset
+}
+
 start_counter() {
 	on "$1" run --name "$2" --mem 8 "$SKIFF_GUESTS/counter.hvt" >/dev/null
 	wait_until 10 ticked_on "$1" "$2" 2
@@ -167,9 +180,13 @@ gone() {
 	! kill -0 "$1" 2>/dev/null
 }
 
-# migrate_ok FROM TO NAME: the counter moves; its ticks go on.
+# migrate_ok FROM TO NAME: the counter moves; its ticks go on, and so
+# do its console log's offsets: the destination's first byte is at the
+# offset after the source's last.
 migrate_ok() {
 	local from=$1 to=$2 name=$3 log=$BATS_TEST_TMPDIR/src-$1.log last first
+	local src_first dst_first
+	src_first=$(console_first "$from" "$name")
 	follow "$from" "$name" "$log"
 	incoming "$to"
 	run on "$from" migrate "$name" "$DEST" --token "$TOKEN"
@@ -183,6 +200,9 @@ migrate_ok() {
 	first=$(on "$to" logs "$name" | sed -n 's/^tick \([0-9]*\)$/\1/p' | head -n1)
 	[ -n "$last" ] && [ "$first" -eq $((last + 1)) ] ||
 		fail "the source's last tick was '$last', the destination's first '$first'"
+	dst_first=$(console_first "$to" "$name")
+	[ "$dst_first" -eq $((src_first + $(wc -c <"$log"))) ] ||
+		fail "the source's log held offsets $src_first to $((src_first + $(wc -c <"$log"))), the destination's starts at $dst_first"
 }
 
 @test "a counter migrates there and back; its ticks go on; skiffctl incoming/migrate output" {
@@ -436,13 +456,6 @@ make_disk() {
 }
 
 # rpc H LINE...: raw JSON-RPC lines on one connection to H's daemon.
-rpc_on() {
-	local h=$1
-	shift
-	printf '%s\n' "$@" | limit 30 "$SKIFF_TOP/build/tests/daemon/rpc-pipe" \
-		"$BATS_TEST_TMPDIR/$h/s.sock"
-}
-
 @test "the API: bad params name their field, a stopped vm cannot migrate, progress reaches the caller" {
 	local tok
 	tok=$(printf '%064d' 1)

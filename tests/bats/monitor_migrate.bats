@@ -26,18 +26,19 @@ last_tick() {
 	grep -o 'tick [0-9]*' "$1" | tail -n1 | cut -d' ' -f2
 }
 
-# start_source: counter.hvt with a control socket ($SRC_SOCK), output in
-# $BATS_TEST_TMPDIR/src.out; returns once it has ticked twice.
+# start_source: counter.hvt with a control socket ($SRC_SOCK), console in
+# $BATS_TEST_TMPDIR/src.out, log in src.err; returns once it has ticked twice.
 start_source() {
 	require_kvm
 	require_guest counter
 	SRC_SOCK=$BATS_TEST_TMPDIR/src.sock
 	"$MONITOR" $(monitor_device_args) --mem=4 --name=c1 --control="$SRC_SOCK" \
 		--status-file="$BATS_TEST_TMPDIR/src.status" \
-		"$SKIFF_GUESTS/counter.hvt" >"$BATS_TEST_TMPDIR/src.out" 2>&1 &
+		"$SKIFF_GUESTS/counter.hvt" >"$BATS_TEST_TMPDIR/src.out" \
+		2>"$BATS_TEST_TMPDIR/src.err" &
 	MON_PID=$!
 	wait_until 10 grep -q 'tick 2' "$BATS_TEST_TMPDIR/src.out" ||
-		fail "counter did not tick: $(cat "$BATS_TEST_TMPDIR/src.out")"
+		fail "counter did not tick: $(cat "$BATS_TEST_TMPDIR/src.out" "$BATS_TEST_TMPDIR/src.err")"
 }
 
 # start_destination TOKEN: a destination monitor for the counter.
@@ -55,7 +56,8 @@ migrate() {
 	token=$(new_token)
 	start_source
 	start_destination "$token"
-	migrate "$token" '"downtime_ms":5'
+	# skiffd's log of the source held 1000 bytes before this monitor's
+	migrate "$token" '"downtime_ms":5,"console_offset":1000'
 	assert_success
 	assert_output --regexp '"id":9,"result":\{"total_seconds":[0-9.e-]+,"downtime_ms":[0-9.e-]+,"rounds":[0-9]+,"bytes":[0-9]+,"pages":[0-9]+\}'
 	# The source ends by itself, exit 0, status "migrated".
@@ -69,6 +71,8 @@ migrate() {
 		fail "the source's last tick was $src_last, the destination's first $dst_first"
 	run "$TOOLS/ctl-fd" "$BATS_TEST_TMPDIR/dst.sock" -1 '{"jsonrpc":"2.0","id":1,"method":"monitor.info"}'
 	assert_output --partial '"state":"running"'
+	# the destination's console starts after the source's last byte
+	assert_output --partial "\"console_origin\":$((1000 + $(wc -c <"$BATS_TEST_TMPDIR/src.out")))"
 	wait_until 5 grep -q "tick $((dst_first + 2))" "$BATS_TEST_TMPDIR/dst.out"
 }
 
@@ -127,6 +131,8 @@ migrate() {
 	assert_output --partial 'downtime_ms: a number of milliseconds'
 	run "$TOOLS/ctl-fd" "$SRC_SOCK" 0 "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"monitor.migrate\",\"params\":{\"token\":\"$(new_token)\",\"max_rounds\":0}}" </dev/null
 	assert_output --partial 'max_rounds: an integer from 1 to 1000'
+	run "$TOOLS/ctl-fd" "$SRC_SOCK" 0 "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"monitor.migrate\",\"params\":{\"token\":\"$(new_token)\",\"console_offset\":-1}}" </dev/null
+	assert_output --partial 'console_offset: the console log'
 	run "$TOOLS/ctl-fd" "$SRC_SOCK" -1 '{"jsonrpc":"2.0","id":5,"method":"monitor.info"}'
 	assert_output --partial '"state":"running"'
 }

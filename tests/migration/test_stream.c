@@ -25,7 +25,8 @@ struct sink {
 	uint32_t ack_status;
 	char ack_msg[STREAM_ACK_MSG_MAX];
 	const char *refuse_config;	/* a reason to refuse the config with */
-	unsigned int nclock, ndefinition;
+	unsigned int nclock, ndefinition, nconsole;
+	uint64_t console;
 	struct stream_clock clock;
 	char definition[64];
 };
@@ -124,9 +125,18 @@ static int on_definition(void *o, const char *text, size_t len,
 	return 0;
 }
 
+static int on_console(void *o, uint64_t offset, struct stream_error *err)
+{
+	struct sink *s = o;
+
+	s->console = offset;
+	s->nconsole++;
+	return 0;
+}
+
 static const struct stream_callbacks sink_cb = {
 	on_config, on_pages, on_vcpu, on_device, on_ack, on_end, on_clock,
-	on_definition,
+	on_definition, on_console,
 };
 
 static char last_error[256];
@@ -692,10 +702,12 @@ TEST(definition_and_clock_round_trip)
 	CHECK(!stream_write_pages(w, 0, 1, mem));
 	CHECK(stream_writer_pages(w, NULL) == 1);
 	CHECK(!stream_write_clock(w, &k));
+	CHECK(!stream_write_console(w, 123456));
 	CHECK(!stream_write_end(w));
 	stream_writer_free(w);
 	CHECK(!read_stream(b.p, b.len, fixture_token, 1, &s) || shown());
 	CHECK(s.ndefinition == 1 && !strcmp(s.definition, def));
+	CHECK(s.nconsole == 1 && s.console == 123456);
 	CHECK(s.nclock == 1 && s.clock.tsc_hz == k.tsc_hz &&
 	      s.clock.guest_tsc == k.guest_tsc && s.clock.realtime_ns == 42);
 	sink_free(&s);
@@ -797,7 +809,7 @@ TEST(want_is_zero_when_done_or_failed)
 	stream_reader_free(r);
 }
 
-TEST(hostile_definition_and_clock_refused)
+TEST(hostile_definition_clock_and_console_refused)
 {
 	uint8_t sec[32] = { 0 };
 
@@ -823,6 +835,12 @@ TEST(hostile_definition_and_clock_refused)
 	      error_has("section clock: 16 bytes, expected 24"));
 	CHECK(hostile_section(8, 0, 1, sec, 24, 0) &&
 	      error_has("a TSC frequency of 0 Hz"));
+	/* a console offset of the wrong size, or past 2^62 */
+	CHECK(hostile_section(9, 1, 1, sec, 4, 0) &&
+	      error_has("section console: 4 bytes, expected 8"));
+	memset(sec, 0xff, 8);
+	CHECK(hostile_section(9, 1, 1, sec, 8, 0) &&
+	      error_has("a console offset of 18446744073709551615"));
 }
 
 static const struct test_case cases[] = {
@@ -848,7 +866,7 @@ static const struct test_case cases[] = {
 	TEST_ENTRY(definition_alone_is_a_handshake),
 	TEST_ENTRY(want_reads_a_handshake_exactly),
 	TEST_ENTRY(want_is_zero_when_done_or_failed),
-	TEST_ENTRY(hostile_definition_and_clock_refused),
+	TEST_ENTRY(hostile_definition_clock_and_console_refused),
 };
 
 TEST_MAIN("migration_stream", cases)
