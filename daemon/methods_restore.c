@@ -144,32 +144,6 @@ static void unregister(struct skiffd *d, struct vm *vm)
 	events_vm(d, "vm.deleted", name);
 }
 
-static struct vm *register_vm(struct skiffd *d, struct vm_def *def,
-			      const struct peer_cred *peer,
-			      struct jsonrpc_error *err)
-{
-	struct vm *vm;
-
-	def->owner = *peer;
-	def->created_at = now_realtime();
-	vm = vm_add(d, def);
-	if (vm && !persist_save_def(d, vm) && !persist_save_state(d, vm)) {
-		events_vm(d, "vm.created", vm->def.name);
-		return vm;
-	}
-	jsonrpc_error_set(err, SKIFF_ERR_SYSTEM,
-			  "vm %s: saving definition in %s: %s",
-			  vm ? vm->def.name : def->name, d->cfg.state_dir,
-			  strerror(errno));
-	if (vm) {
-		persist_remove_vm(d, vm->def.name);
-		vm_remove(d, vm);
-	} else {
-		vm_def_free(def);
-	}
-	return NULL;
-}
-
 static void op_free(struct restore_op *op)
 {
 	if (op->discard)
@@ -284,7 +258,7 @@ json_t *method_vm_restore(struct rpc_call *c, json_t *p,
 		vm_def_free(&def);
 		goto out;
 	}
-	vm = register_vm(c->d, &def, c->peer, err);
+	vm = vm_register(c->d, &def, c->peer, VM_DEFINED, err);
 	if (!vm)
 		goto out;
 	log_info("vm %s: restoring from %s for uid %d (pid %d)", vm->def.name,

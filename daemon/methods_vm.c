@@ -102,23 +102,11 @@ json_t *method_vm_create(struct rpc_call *c, json_t *p,
 	if (vm_device_check(&d->cfg, &def, err) ||
 	    vm_def_check_files(&def, c->peer, err))
 		goto err;
-	def.owner = *c->peer;
-	def.created_at = now_realtime();
-	vm = vm_add(d, &def);
-	if (!vm || persist_save_def(d, vm) || persist_save_state(d, vm)) {
-		jsonrpc_error_set(err, SKIFF_ERR_SYSTEM,
-				  "vm %s: saving definition in %s: %s",
-				  vm ? vm->def.name : "?", d->cfg.state_dir,
-				  strerror(errno));
-		if (vm) {
-			persist_remove_vm(d, vm->def.name);
-			vm_remove(d, vm);
-		}
+	vm = vm_register(d, &def, c->peer, VM_DEFINED, err);
+	if (!vm)
 		return NULL;
-	}
 	log_info("vm %s: created by uid %d (pid %d)", vm->def.name,
 		 (int)c->peer->uid, (int)c->peer->pid);
-	events_vm(d, "vm.created", vm->def.name);
 	return vm_summary_json(vm);
 err:
 	vm_def_free(&def);

@@ -226,38 +226,6 @@ fail:
 	return -1;
 }
 
-static struct vm *record_vm(struct skiffd *d, struct vm_def *def,
-			    const struct peer_cred *owner,
-			    struct jsonrpc_error *err)
-{
-	struct vm *vm;
-
-	def->owner = *owner;
-	def->created_at = now_realtime();
-	vm = vm_add(d, def);
-	/*
-	 * Saved as "incoming" before its monitor exists: a skiffd restarted
-	 * in between adopts the monitor, or, finding none, drops the VM.
-	 */
-	if (vm)
-		vm->state = VM_INCOMING;
-	if (vm && !persist_save_def(d, vm) && !persist_save_state(d, vm)) {
-		events_vm(d, "vm.created", vm->def.name);
-		return vm;
-	}
-	jsonrpc_error_set(err, SKIFF_ERR_SYSTEM,
-			  "vm %s: saving definition in %s: %s",
-			  vm ? vm->def.name : def->name, d->cfg.state_dir,
-			  strerror(errno));
-	if (vm) {
-		persist_remove_vm(d, vm->def.name);
-		vm_remove(d, vm);
-	} else {
-		vm_def_free(def);
-	}
-	return NULL;
-}
-
 /* A pipe holding the token in hex, for --incoming-token=@FD. */
 static int token_pipe(const uint8_t *token)
 {
@@ -287,7 +255,11 @@ static int start_incoming(struct prepared *p, struct pending *c,
 
 	if (build_def(p, migration_hs_definition(c->hs), &def, err))
 		return -1;
-	vm = record_vm(d, &def, &p->owner, err);
+	/*
+	 * Saved as "incoming" before its monitor exists: a skiffd restarted
+	 * in between adopts the monitor, or, finding none, drops the VM.
+	 */
+	vm = vm_register(d, &def, &p->owner, VM_INCOMING, err);
 	if (!vm)
 		return -1;
 	tfd = token_pipe(p->token);

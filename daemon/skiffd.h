@@ -300,6 +300,10 @@ struct vm *vm_find(struct skiffd *d, const char *name);
 struct vm *vm_lookup(struct skiffd *d, const char *name,
 		     struct jsonrpc_error *err);
 struct vm *vm_add(struct skiffd *d, struct vm_def *def);
+/* vm_add, saved and announced (vm.created); frees @def on failure. */
+struct vm *vm_register(struct skiffd *d, struct vm_def *def,
+		       const struct peer_cred *owner, enum vm_state state,
+		       struct jsonrpc_error *err);
 void vm_remove(struct skiffd *d, struct vm *vm);
 unsigned int vm_count(struct skiffd *d);
 /* Change state, persist it, and tell subscribers and the observer. */

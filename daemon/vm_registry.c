@@ -3,6 +3,7 @@
  * The registry of VMs: lookup by name, state changes (persisted and
  * announced), and the JSON views vm.list and vm.info return.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -54,6 +55,39 @@ struct vm *vm_add(struct skiffd *d, struct vm_def *def)
 	*pp = vm;
 	d->nvms++;
 	return vm;
+}
+
+/*
+ * A new VM (vm.create, vm.restore, an incoming migration), owned by
+ * @owner, saved in @state before it is announced. Takes over @def's
+ * allocations, freeing them on failure.
+ */
+struct vm *vm_register(struct skiffd *d, struct vm_def *def,
+		       const struct peer_cred *owner, enum vm_state state,
+		       struct jsonrpc_error *err)
+{
+	struct vm *vm;
+
+	def->owner = *owner;
+	def->created_at = now_realtime();
+	vm = vm_add(d, def);
+	if (vm)
+		vm->state = state;
+	if (vm && !persist_save_def(d, vm) && !persist_save_state(d, vm)) {
+		events_vm(d, "vm.created", vm->def.name);
+		return vm;
+	}
+	jsonrpc_error_set(err, SKIFF_ERR_SYSTEM,
+			  "vm %s: saving definition in %s: %s",
+			  vm ? vm->def.name : def->name, d->cfg.state_dir,
+			  strerror(errno));
+	if (vm) {
+		persist_remove_vm(d, vm->def.name);
+		vm_remove(d, vm);
+	} else {
+		vm_def_free(def);
+	}
+	return NULL;
 }
 
 void vm_remove(struct skiffd *d, struct vm *vm)

@@ -275,8 +275,8 @@ int kvm_get_tsc_hz(struct kvm_backend *k, uint64_t *hz)
 	return 0;
 }
 
-static int vcpu_ioctl(struct kvm_backend *k, unsigned long req, void *arg,
-		      const char *what)
+int kvm_vcpu_ioctl(struct kvm_backend *k, unsigned long req, void *arg,
+		   const char *what)
 {
 	if (ioctl(k->vcpu_fd, req, arg) < 0) {
 		mon_err("%s: %s: %s", k->path, what, strerror(errno));
@@ -287,22 +287,22 @@ static int vcpu_ioctl(struct kvm_backend *k, unsigned long req, void *arg,
 
 int kvm_get_regs(struct kvm_backend *k, struct kvm_regs *regs)
 {
-	return vcpu_ioctl(k, KVM_GET_REGS, regs, "KVM_GET_REGS");
+	return kvm_vcpu_ioctl(k, KVM_GET_REGS, regs, "KVM_GET_REGS");
 }
 
 int kvm_set_regs(struct kvm_backend *k, const struct kvm_regs *regs)
 {
-	return vcpu_ioctl(k, KVM_SET_REGS, (void *)regs, "KVM_SET_REGS");
+	return kvm_vcpu_ioctl(k, KVM_SET_REGS, (void *)regs, "KVM_SET_REGS");
 }
 
 int kvm_get_sregs(struct kvm_backend *k, struct kvm_sregs *sregs)
 {
-	return vcpu_ioctl(k, KVM_GET_SREGS, sregs, "KVM_GET_SREGS");
+	return kvm_vcpu_ioctl(k, KVM_GET_SREGS, sregs, "KVM_GET_SREGS");
 }
 
 int kvm_set_sregs(struct kvm_backend *k, const struct kvm_sregs *sregs)
 {
-	return vcpu_ioctl(k, KVM_SET_SREGS, (void *)sregs, "KVM_SET_SREGS");
+	return kvm_vcpu_ioctl(k, KVM_SET_SREGS, (void *)sregs, "KVM_SET_SREGS");
 }
 
 int kvm_run(struct kvm_backend *k)

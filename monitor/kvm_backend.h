@@ -40,6 +40,9 @@ int kvm_set_memory(struct kvm_backend *k, uint32_t slot, uint64_t gpa,
 		   uint64_t size, void *host, uint32_t flags);
 int kvm_set_cpuid(struct kvm_backend *k);
 int kvm_get_tsc_hz(struct kvm_backend *k, uint64_t *hz);
+/* A vCPU ioctl; on failure logs "DEVICE: WHAT: error" and returns -1. */
+int kvm_vcpu_ioctl(struct kvm_backend *k, unsigned long req, void *arg,
+		   const char *what);
 int kvm_get_regs(struct kvm_backend *k, struct kvm_regs *regs);
 int kvm_set_regs(struct kvm_backend *k, const struct kvm_regs *regs);
 int kvm_get_sregs(struct kvm_backend *k, struct kvm_sregs *sregs);

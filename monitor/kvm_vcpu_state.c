@@ -13,24 +13,14 @@
 
 #define MSR_LIST_MAX	1024
 
-static int vcpu_ioctl(struct kvm_backend *k, unsigned long req, void *arg,
-		      const char *what)
-{
-	if (ioctl(k->vcpu_fd, req, arg) < 0) {
-		mon_err("%s: %s: %s", k->path, what, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
 int kvm_get_fpu(struct kvm_backend *k, struct kvm_fpu *fpu)
 {
-	return vcpu_ioctl(k, KVM_GET_FPU, fpu, "KVM_GET_FPU");
+	return kvm_vcpu_ioctl(k, KVM_GET_FPU, fpu, "KVM_GET_FPU");
 }
 
 int kvm_set_fpu(struct kvm_backend *k, const struct kvm_fpu *fpu)
 {
-	return vcpu_ioctl(k, KVM_SET_FPU, (void *)fpu, "KVM_SET_FPU");
+	return kvm_vcpu_ioctl(k, KVM_SET_FPU, (void *)fpu, "KVM_SET_FPU");
 }
 
 /*
@@ -150,6 +140,6 @@ int kvm_set_guest_tsc(struct kvm_backend *k, uint64_t guest_tsc)
 	if (ioctl(k->vcpu_fd, KVM_HAS_DEVICE_ATTR, &attr) < 0)
 		return 1;
 	offset = guest_tsc - __builtin_ia32_rdtsc();
-	return vcpu_ioctl(k, KVM_SET_DEVICE_ATTR, &attr,
+	return kvm_vcpu_ioctl(k, KVM_SET_DEVICE_ATTR, &attr,
 			  "KVM_SET_DEVICE_ATTR(KVM_VCPU_TSC_OFFSET)");
 }
