@@ -52,14 +52,6 @@ struct precopy {
 	char ack_message[STREAM_ACK_MSG_MAX];
 };
 
-static double mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static void publish(struct precopy *pc, const char *phase)
 {
 	pc->prog.phase = phase;

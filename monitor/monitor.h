@@ -402,6 +402,8 @@ int vm_stream_config_check(struct vm *vm, const struct stream_vm_config *cfg,
 			   char *err, size_t errlen);
 
 /* --- stream_io.c: a stream's bytes through a descriptor -------------- */
+/* CLOCK_MONOTONIC in seconds: the transfers' timings. */
+double mono_now(void);
 struct stream_fd {
 	int fd;
 	double bytes_per_s;		/* 0: no cap */

@@ -14,14 +14,6 @@
 
 #include "monitor.h"
 
-static double now_mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* Everything after the hello, with the vCPU held. */
 static int write_state(struct vm *vm, struct stream_writer *w,
 		       const char *definition)
@@ -55,7 +47,7 @@ int snapshot_write(struct vm *vm, int fd, const char *definition,
 					   STREAM_TO_DESTINATION };
 	struct stream_error serr = { { 0 } };
 	struct stream_writer *w;
-	double t0 = now_mono();
+	double t0 = mono_now();
 	int rc;
 
 	memset(st, 0, sizeof(*st));
@@ -86,7 +78,7 @@ int snapshot_write(struct vm *vm, int fd, const char *definition,
 	}
 	st->bytes = stream_writer_bytes(w);
 	st->pages = stream_writer_pages(w, &st->zero_pages);
-	st->seconds = now_mono() - t0;
+	st->seconds = mono_now() - t0;
 	stream_writer_free(w);
 	return rc ? -1 : 0;
 }

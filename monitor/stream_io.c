@@ -17,7 +17,7 @@
 #define STREAM_READ_CHUNK	(256 * 1024)
 #define STREAM_WRITE_STALL_MS	30000	/* no byte taken: the link is dead */
 
-static double mono_now(void)
+double mono_now(void)
 {
 	struct timespec ts;
 
