@@ -155,6 +155,7 @@ long skiff_vcpu_run(struct skiff_vcpu *v);
 void skiff_vcpu_run_init(void);
 void skiff_vcpu_run_exit(void);
 void skiff_vcpu_run_setup(struct skiff_vcpu *v);
+void skiff_guest_fpu_load(void);
 
 /* cpuid.c: the CPUID the guest sees. */
 int skiff_get_supported_cpuid(struct kvm_cpuid2 __user *uc);

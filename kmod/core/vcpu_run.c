@@ -46,6 +46,20 @@ void skiff_vcpu_run_setup(struct skiff_vcpu *v)
 	preempt_notifier_init(&v->pn, &skiff_preempt_ops);
 }
 
+/*
+ * For a backend, with interrupts off, just before it enters the guest:
+ * a reschedule since KVM_RUN loaded the guest's FPU state left that
+ * state saved in memory, to be reloaded on the way back to user space.
+ * Load it now, as KVM's vcpu_enter_guest does, or the guest runs with
+ * whatever the last task left in the registers (seen under Bochs: a
+ * guest read another task's XMM0).
+ */
+void skiff_guest_fpu_load(void)
+{
+	if (test_thread_flag(TIF_NEED_FPU_LOAD))
+		switch_fpu_return();
+}
+
 long skiff_vcpu_run(struct skiff_vcpu *v)
 {
 	struct kvm_run *run = v->run;

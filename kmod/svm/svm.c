@@ -145,6 +145,7 @@ static int svm_run(struct skiff_vcpu *v)
 	preempt_disable();
 	svm_cpu_pre_run(v);
 	local_irq_disable();
+	skiff_guest_fpu_load();
 	svm_cpu_run(v);
 	local_irq_enable();
 	preempt_enable();
