@@ -110,12 +110,24 @@ check-bats-host-vm: build-all
 	@echo "on this host's /dev/kvm" >$(RESULTS)/vm-where
 	@$(TOP)/scripts/run-bats $(BATS_SUITES)
 
-# ... or in the lab: kvm_amd (NPT) under QEMU TCG, on any machine.
+# ... or in the lab: kvm_amd (NPT) under QEMU TCG, on any machine. Two
+# labs side by side, one core's worth of TCG each, the daemon's suites
+# in one and the rest in the other (about even in time); make's
+# --output-sync prints each lab's lines whole, once it ends.
+LAB_SHARD_daemon := $(foreach f,$(BATS_SUITES),\
+	$(if $(filter daemon% skiffctl%,$(notdir $(f))),$(f)))
+LAB_SHARD_other := $(filter-out $(LAB_SHARD_daemon),$(BATS_SUITES))
+
 check-bats-lab check-lab: build-all
 	@mkdir -p $(RESULTS)
 	@echo "in the lab (kvm_amd, npt=1, QEMU TCG)" >$(RESULTS)/vm-where
-	@# A failure of the lab itself (124, 125) counts as one failed test.
-	@$(TOP)/scripts/lab -- $(TOP)/scripts/run-bats $(BATS_SUITES) || { \
+	@$(MAKE) --no-print-directory -k -j2 --output-sync=target \
+		lab-shard-daemon lab-shard-other
+
+# A failure of the lab itself (124, 125) counts as one failed test.
+.PHONY: lab-shard-daemon lab-shard-other
+lab-shard-daemon lab-shard-other: lab-shard-%:
+	@$(TOP)/scripts/lab -- $(TOP)/scripts/run-bats $(LAB_SHARD_$*) || { \
 		rc=$$?; [ $$rc -lt 124 ] || echo "0 1 0" >>$(RESULTS)/lab; \
 		exit $$rc; }
 
