@@ -1,13 +1,34 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Guest paging on VMX, as kmod/svm/paging.c has it for SVM: the
- * guest's paging state for the MMU core's walker, and instruction
- * fetch through it (the access size of an MMIO exit is decoded from
- * the instruction, kmod/core/emulate.c). Shadow paging is not here
- * yet: with EPT the guest owns CR3 and its tables.
+ * guest's paging state for the MMU core's walker, instruction fetch
+ * through it (the access size of an MMIO exit is decoded from the
+ * instruction, kmod/core/emulate.c), and shadow paging (tdp=0) over
+ * the MMU core.
+ *
+ * With shadow paging the hardware runs on the core's tables: MOV to
+ * and from CR3 exits, CR0 and CR4 have guest/host masks and read
+ * shadows (vmcs.c) so the guest reads its own values while the
+ * hardware has PG, WP and PAE on and the core's root in CR3, and
+ * writes to PE, PG, WP or any CR4 bit exit. A long-mode guest runs on
+ * the core's 4-level root; any other guest in the CPU's legacy PAE
+ * mode on a 4-entry PDPT copied from it before each entry (VM entry
+ * loads PDPTEs from there without EPT), as SVM's backend does. #PF
+ * (every one: the error-code mask and match are 0) and INVLPG exit to
+ * the core; its flushes become INVVPID at the next entry (cpu.c).
+ * KVM's vmx.c lets the guest own CR0.TS too and loads the guest's CR3
+ * into hardware where it can (EPT); here TS, MP, EM, ET and AM are
+ * the guest's, the rest exits.
+ *
+ * Real mode needs unrestricted guest, which needs EPT: without it the
+ * guest runs in virtual-8086 mode (vmcs.c sets that up) and the
+ * privileged instructions real-mode code uses, port I/O among them,
+ * fault with #GP at CPL 3 and are emulated here; exceptions and INT n
+ * are delivered the real-mode way, through the guest's IVT.
  */
 #include <linux/mm.h>
 #include <asm/processor-flags.h>
+#include <asm/traps.h>
 
 #include "vmx.h"
 
@@ -77,4 +98,333 @@ int vmx_fetch(struct skiff_vcpu *v, u8 *buf)
 		va += n;
 	}
 	return got;
+}
+
+/*
+ * vmx_shadow_load - after the guest's CR0, CR3, CR4 or EFER changed
+ * (shadow paging): the core's paging mode, which syncs unsync pages
+ * and flushes, as a CR3 load does. -1 if a PAE guest's PDPTEs are
+ * invalid (#GP for MOV CR).
+ */
+int vmx_shadow_load(struct skiff_vcpu *v)
+{
+	struct mmu_paging pg;
+	int r;
+
+	to_vmx(v)->paging_stale = false;
+	vmx_guest_paging(v, &pg);
+	mutex_lock(&v->vm->lock);
+	r = pg.mode == MMU_MODE_PAE ? mmu_load_pdptes(v->vm->mmu, &pg) : 0;
+	if (!r)
+		r = mmu_set_paging(v->vm->mmu, &pg) ? -1 : 0;
+	mutex_unlock(&v->vm->lock);
+	return r;
+}
+
+static int vmx_triple_fault(struct skiff_vcpu *v)
+{
+	vmx_reset(v);
+	v->run->exit_reason = KVM_EXIT_SHUTDOWN;
+	return 0;
+}
+
+/* Push a word on the real-mode stack (SS:SP; linear is physical). */
+static int vmx_rm_push(struct skiff_vcpu *v, u16 val)
+{
+	struct vmx_vcpu *x = to_vmx(v);
+	u16 sp = x->rsp - 2;
+
+	x->rsp = (x->rsp & ~0xffffULL) | sp;
+	return mmu_emulate_write(v->vm->mmu, (u32)(x->seg[VMX_SS].base + sp),
+				 val, 2);
+}
+
+/*
+ * vmx_vm86_deliver - the event in x->inject, delivered as real mode
+ * does (SDM vol. 3, 21.1.4): FLAGS, CS and IP pushed, CS:IP from the
+ * IVT, IF, TF and AC cleared. A vector past the IVT's limit is #GP,
+ * #GP's is #DF, #DF's a triple fault. Returns 1, or 0 for userspace.
+ */
+static int vmx_vm86_deliver(struct skiff_vcpu *v)
+{
+	struct vmx_vcpu *x = to_vmx(v);
+	u32 type = x->inject & INTR_INFO_INTR_TYPE_MASK;
+	u8 vec = x->inject & INTR_INFO_VECTOR_MASK;
+	u64 ip = x->rip;
+	u32 ent = 0;
+	int r;
+
+	x->inject = 0;
+	if (type == INTR_TYPE_SOFT_INTR || type == INTR_TYPE_SOFT_EXCEPTION ||
+	    type == INTR_TYPE_PRIV_SW_EXCEPTION)
+		ip += x->inject_len;
+	while (vec * 4 + 3 > x->idtr_limit) {
+		if (vec == X86_TRAP_DF)
+			return vmx_triple_fault(v);
+		vec = vec == X86_TRAP_GP ? X86_TRAP_DF : X86_TRAP_GP;
+		ip = x->rip;
+	}
+	mutex_lock(&v->vm->lock);
+	r = skiff_guest_read(v->vm, (u32)(x->idtr_base + vec * 4), &ent, 4);
+	if (!r)
+		r = vmx_rm_push(v, x->rflags);
+	if (!r)
+		r = vmx_rm_push(v, x->seg[VMX_CS].sel);
+	if (!r)
+		r = vmx_rm_push(v, ip);
+	mutex_unlock(&v->vm->lock);
+	if (r)
+		return vmx_emulation_failed(v);
+	x->rflags &= ~(X86_EFLAGS_IF | X86_EFLAGS_TF | X86_EFLAGS_AC);
+	x->seg[VMX_CS].sel = ent >> 16;
+	x->seg[VMX_CS].base = (ent >> 16) << 4;
+	x->rip = ent & 0xffff;
+	x->interruptibility &= ~(GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS);
+	return 1;
+}
+
+/*
+ * vmx_shadow_pre_run - before an entry with shadow paging: the paging
+ * mode if it changed, a vm86 event delivered, and the root: the
+ * core's 4-level root for a long-mode guest, else a PDPT of its first
+ * four entries (PDPTEs carry P only: the rest is reserved there).
+ * Returns 1 to enter, 0 for userspace, or -errno.
+ */
+int vmx_shadow_pre_run(struct skiff_vcpu *v)
+{
+	struct vmx_vcpu *x = to_vmx(v);
+	u64 root, *p4, *p3;
+	int i, r;
+
+	if (x->paging_stale && vmx_shadow_load(v))
+		return -EINVAL;
+	if (vmx_vm86(x) && (x->inject & INTR_INFO_VALID_MASK)) {
+		r = vmx_vm86_deliver(v);
+		if (r <= 0)
+			return r;
+	}
+	mutex_lock(&v->vm->lock);
+	root = mmu_root_hpa(v->vm->mmu);
+	mutex_unlock(&v->vm->lock);
+	if (!root)
+		return -ENOMEM;
+	if (x->efer & EFER_LMA) {
+		x->hw_cr3 = root;
+		return 1;
+	}
+	p4 = __va(root);
+	p3 = (p4[0] & _PAGE_PRESENT) ? __va(p4[0] & PTE_PFN_MASK) : NULL;
+	for (i = 0; i < 4; i++)
+		x->pae_root[i] = p3 && (p3[i] & _PAGE_PRESENT) ?
+			(p3[i] & PTE_PFN_MASK) | _PAGE_PRESENT : 0;
+	x->hw_cr3 = x->pae_root_pa;
+	return 1;
+}
+
+/*
+ * A write to a guest page table the core write-protects: emulated when
+ * the decoder knows the store, else the page is unprotected and the
+ * guest retries it (KVM's reexecute_instruction). A retry at the same
+ * RIP and address twice running means the write's own translation
+ * re-shadows the page: that is an emulation failure, as on KVM.
+ */
+static int vmx_pt_write(struct skiff_vcpu *v, u64 gpa)
+{
+	struct vmx_vcpu *x = to_vmx(v);
+	u64 old = 0, gprs[SKIFF_NR_GPRS], rflags = x->rflags;
+	struct skiff_store st;
+	u8 buf[15];
+	int n, r = -1;
+
+	memcpy(gprs, v->gprs, sizeof(gprs));
+	gprs[SKIFF_RSP] = x->rsp;
+	mutex_lock(&v->vm->lock);
+	n = vmx_fetch(v, buf);
+	skiff_guest_read(v->vm, gpa, &old, min_t(u64, 8,
+			 PAGE_SIZE - offset_in_page(gpa)));
+	if (n && !skiff_decode_store(buf, n, vmx_code_mode(v), old, gprs,
+				     &rflags, &st) &&
+	    offset_in_page(gpa) + st.size <= PAGE_SIZE)
+		r = mmu_emulate_write(v->vm->mmu, gpa, st.val, st.size);
+	if (r) {
+		if (x->retry_rip == x->rip && x->retry_gpa == gpa) {
+			mutex_unlock(&v->vm->lock);
+			return vmx_emulation_failed(v);
+		}
+		x->retry_rip = x->rip;
+		x->retry_gpa = gpa;
+		mmu_unprotect_gfn(v->vm->mmu, gpa >> PAGE_SHIFT);
+		mutex_unlock(&v->vm->lock);
+		return 1;
+	}
+	mutex_unlock(&v->vm->lock);
+	x->rsp = gprs[SKIFF_RSP];
+	memcpy(v->gprs, gprs, sizeof(gprs));
+	x->rflags = rflags;
+	x->exit_len = st.len;
+	vmx_skip(v);
+	return 1;
+}
+
+/* vmx_exit_pf - a #PF on the shadow tables (shadow paging only). */
+int vmx_exit_pf(struct skiff_vcpu *v)
+{
+	struct vmx_vcpu *x = to_vmx(v);
+	u32 ec = x->exit_intr_err;
+	u64 addr = x->exit_qual;
+	enum mmu_fault_ret r;
+	struct mmu_fault f;
+
+	if (x->rflags & X86_EFLAGS_AC)
+		ec |= PFERR_AC;
+	mutex_lock(&v->vm->lock);
+	r = mmu_page_fault(v->vm->mmu, addr, ec, &f);
+	mutex_unlock(&v->vm->lock);
+	if (r != MMU_RET_EMULATE)
+		x->retry_rip = ~0ULL;
+	switch (r) {
+	case MMU_RET_RETRY:
+		return 1;
+	case MMU_RET_INJECT:
+		/* A #PF that exits leaves CR2 alone: the guest's is set here. */
+		x->cr2 = addr;
+		vmx_inject(v, X86_TRAP_PF, true, f.error_code);
+		return 1;
+	case MMU_RET_EMULATE:
+		return vmx_pt_write(v, f.gpa);
+	case MMU_RET_MMIO:
+		return vmx_mmio_exit(v, f.gpa, ec & PFERR_WRITE);
+	case MMU_RET_NOMEM:
+		return -ENOMEM;
+	default:
+		return -EIO;
+	}
+}
+
+/*
+ * vmx_exit_invlpg - INVLPG (shadow paging only): the qualification is
+ * the linear address, so unlike SVM without DecodeAssists only that
+ * page is synced; the core then asks for a flush of our VPID.
+ */
+int vmx_exit_invlpg(struct skiff_vcpu *v)
+{
+	mutex_lock(&v->vm->lock);
+	mmu_invlpg(v->vm->mmu, to_vmx(v)->exit_qual);
+	mutex_unlock(&v->vm->lock);
+	vmx_skip(v);
+	return 1;
+}
+
+static bool vmx_prefix(u8 b)
+{
+	return b == 0x66 || b == 0x67 || b == 0x26 || b == 0x2e ||
+		b == 0x36 || b == 0x3e || b == 0x64 || b == 0x65;
+}
+
+/*
+ * #GP(0) in vm86: the privileged instructions real-mode code runs
+ * (CPL 3 makes them fault) are emulated: IN and OUT (the TSS denies
+ * every port, vmcs.c), HLT, MOV to and from CR0, CR3 and CR4, CLTS,
+ * RDMSR, WRMSR, INVD and WBINVD. Anything else is a real #GP for the
+ * guest. String I/O, LGDT, LIDT and LMSW are not emulated: an
+ * emulation failure for the monitor, as on SVM for string I/O.
+ */
+static int vmx_vm86_gp(struct skiff_vcpu *v)
+{
+	struct vmx_vcpu *x = to_vmx(v);
+	struct skiff_mov_cr m;
+	bool wide = false;
+	u8 b[15], op, size;
+	u64 *gpr;
+	int n, i;
+
+	mutex_lock(&v->vm->lock);
+	n = vmx_fetch(v, b);
+	mutex_unlock(&v->vm->lock);
+	for (i = 0; i < n && vmx_prefix(b[i]); i++)
+		wide ^= b[i] == 0x66;
+	if (i >= n)
+		return vmx_emulation_failed(v);
+	op = b[i];
+	/* The opcode's second byte, if it has one, must be there too. */
+	if ((op == 0x0f || (op >= 0xe4 && op <= 0xe7)) && i + 1 >= n)
+		return vmx_emulation_failed(v);
+	size = (op & 1) ? (wide ? 4 : 2) : 1;
+	switch (op) {
+	case 0xe4 ... 0xe7:	/* IN/OUT with an immediate port */
+		return vmx_pio(v, b[i + 1], size, !(op & 2), i + 2);
+	case 0xec ... 0xef:	/* IN/OUT with the port in DX */
+		return vmx_pio(v, (u16)v->gprs[SKIFF_RDX], size, !(op & 2),
+			       i + 1);
+	case 0xf4:
+		x->exit_len = i + 1;
+		return vmx_exit_hlt(v);
+	case 0x6c ... 0x6f:	/* INS, OUTS */
+	case 0xf2:
+	case 0xf3:
+		return vmx_emulation_failed(v);
+	case 0x0f:
+		break;
+	default:
+		goto reflect;
+	}
+	x->exit_len = i + 2;
+	switch (b[i + 1]) {
+	case 0x20:
+	case 0x22:
+		if (skiff_decode_mov_cr(b, n, 16, &m) ||
+		    (m.cr != 0 && m.cr != 3 && m.cr != 4))
+			goto reflect;
+		gpr = m.gpr == SKIFF_RSP ? &x->rsp : &v->gprs[m.gpr];
+		if (vmx_mov_cr(v, m.cr, m.write, gpr))
+			goto reflect;
+		x->exit_len = m.len;
+		break;
+	case 0x06:		/* CLTS */
+		x->cr0 &= ~(u64)X86_CR0_TS;
+		break;
+	case 0x08:		/* INVD */
+	case 0x09:		/* WBINVD */
+		break;
+	case 0x30:
+		return vmx_exit_msr(v, true);
+	case 0x32:
+		return vmx_exit_msr(v, false);
+	default:
+		goto reflect;
+	}
+	vmx_skip(v);
+	return 1;
+reflect:
+	return vmx_gp(v);
+}
+
+/*
+ * vmx_exit_exception - an intercepted exception (shadow paging): #PF
+ * goes to the core; in vm86, #GP(0) may be a privileged instruction,
+ * and anything else is delivered to the guest the real-mode way at
+ * the next entry (vmx_vm86_deliver), as is an INT n whose delivery
+ * hit our IDT limit (the exit's IDT-vectoring information, already
+ * queued by vmx_handle_exit).
+ */
+int vmx_exit_exception(struct skiff_vcpu *v)
+{
+	struct vmx_vcpu *x = to_vmx(v);
+	u32 info = x->exit_intr;
+	u32 type = info & INTR_INFO_INTR_TYPE_MASK;
+	u8 vec = info & INTR_INFO_VECTOR_MASK;
+
+	if (vec == X86_TRAP_PF && type == INTR_TYPE_HARD_EXCEPTION)
+		return vmx_exit_pf(v);
+	if (vmx_vm86(x) && (x->inject & INTR_INFO_VALID_MASK))
+		return 1;
+	if (vmx_vm86(x) && vec == X86_TRAP_GP && !x->exit_intr_err)
+		return vmx_vm86_gp(v);
+	x->inject = vec | type | INTR_INFO_VALID_MASK;
+	if (info & INTR_INFO_DELIVER_CODE_MASK) {
+		x->inject |= INTR_INFO_DELIVER_CODE_MASK;
+		x->inject_err = x->exit_intr_err;
+	}
+	x->inject_len = x->exit_len;
+	return 1;
 }
