@@ -10,15 +10,14 @@
  * and from CR3 exits, CR0 and CR4 have guest/host masks and read
  * shadows (vmcs.c) so the guest reads its own values while the
  * hardware has PG, WP and PAE on and the core's root in CR3, and
- * writes to PE, PG, WP or any CR4 bit exit. A long-mode guest runs on
+ * writes to PE, PG, WP, AM or any CR4 bit exit. A long-mode guest runs on
  * the core's 4-level root; any other guest in the CPU's legacy PAE
  * mode on a 4-entry PDPT copied from it before each entry (VM entry
  * loads PDPTEs from there without EPT), as SVM's backend does. #PF
  * (every one: the error-code mask and match are 0) and INVLPG exit to
  * the core; its flushes become INVVPID at the next entry (cpu.c).
- * KVM's vmx.c lets the guest own CR0.TS too and loads the guest's CR3
- * into hardware where it can (EPT); here TS, MP, EM, ET and AM are
- * the guest's, the rest exits.
+ * KVM's vmx.c gives a shadow-paged guest CR0.TS alone; here TS, MP,
+ * EM and ET are the guest's (none of them changes a translation).
  *
  * Real mode needs unrestricted guest, which needs EPT: without it the
  * guest runs in virtual-8086 mode (vmcs.c sets that up) and the
@@ -318,7 +317,8 @@ int vmx_exit_invlpg(struct skiff_vcpu *v)
 static bool vmx_prefix(u8 b)
 {
 	return b == 0x66 || b == 0x67 || b == 0x26 || b == 0x2e ||
-		b == 0x36 || b == 0x3e || b == 0x64 || b == 0x65;
+		b == 0x36 || b == 0x3e || b == 0x64 || b == 0x65 ||
+		b == 0xf2 || b == 0xf3;
 }
 
 /*
@@ -360,8 +360,6 @@ static int vmx_vm86_gp(struct skiff_vcpu *v)
 		x->exit_len = i + 1;
 		return vmx_exit_hlt(v);
 	case 0x6c ... 0x6f:	/* INS, OUTS */
-	case 0xf2:
-	case 0xf3:
 		return vmx_emulation_failed(v);
 	case 0x0f:
 		break;

@@ -34,7 +34,9 @@ static const u32 seg_sel[VMX_NR_SEGS] = {
 /*
  * CR0 bits the guest does not own: VMX fixes them, or KVM's policy.
  * With shadow paging PE and PG are fixed (no unrestricted guest) and
- * WP is always on for the hardware, so all three exit when written.
+ * WP is always on for the hardware, so all three exit when written;
+ * so does AM, off for the hardware in vm86 (CPL 3 there would make
+ * real-mode code take #AC).
  */
 u64 vmx_cr0_mask(void)
 {
@@ -43,7 +45,7 @@ u64 vmx_cr0_mask(void)
 	if (vmx_caps.unrestricted)
 		fixed &= ~(u64)(X86_CR0_PE | X86_CR0_PG);
 	if (!vmx_caps.ept)
-		fixed |= X86_CR0_PE | X86_CR0_PG | X86_CR0_WP;
+		fixed |= X86_CR0_PE | X86_CR0_PG | X86_CR0_WP | X86_CR0_AM;
 	return (fixed | X86_CR0_NE | X86_CR0_CD | X86_CR0_NW) & 0xffffffffULL;
 }
 
@@ -54,8 +56,11 @@ u64 vmx_hw_cr0(u64 cr0)
 	if (vmx_caps.unrestricted)
 		on &= ~(u64)(X86_CR0_PE | X86_CR0_PG);
 	/* Shadow paging: the core's read-only sptes bind the kernel too. */
-	if (!vmx_caps.ept)
+	if (!vmx_caps.ept) {
+		if (!(cr0 & X86_CR0_PE))
+			cr0 &= ~(u64)X86_CR0_AM;
 		on |= X86_CR0_PE | X86_CR0_PG | X86_CR0_WP;
+	}
 	return ((cr0 | on) & ~(u64)(X86_CR0_CD | X86_CR0_NW)) &
 		vmx_caps.cr0_fixed1;
 }
