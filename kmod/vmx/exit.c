@@ -204,6 +204,14 @@ static int vmx_set_cr4(struct skiff_vcpu *v, u64 val)
 	return vmx_caps.ept ? 0 : vmx_shadow_load(v);
 }
 
+/* vmx_lmsw - LMSW: the low four bits of CR0, and never clears PE. */
+int vmx_lmsw(struct skiff_vcpu *v, u16 src)
+{
+	u64 cr0 = to_vmx(v)->cr0;
+
+	return vmx_set_cr0(v, (cr0 & ~0xeULL) | (src & 0xf));
+}
+
 /*
  * vmx_mov_cr - MOV to or from CR0, CR3 or CR4 with the GPR at gpr:
  * 0, or -1 for #GP (a value no CPU would take, or PAE's PDPTEs
@@ -262,9 +270,7 @@ static int vmx_exit_cr(struct skiff_vcpu *v)
 		x->cr0 &= ~(u64)X86_CR0_TS;
 		break;
 	default:
-		/* LMSW: the low four bits, and never clears PE. */
-		r = vmx_set_cr0(v, (x->cr0 & ~0xeULL) | (x->cr0 & 1) |
-				((q >> 16) & 0xf));
+		r = vmx_lmsw(v, q >> 16);
 		break;
 	}
 	if (r)

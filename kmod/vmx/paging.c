@@ -26,6 +26,7 @@
  * are delivered the real-mode way, through the guest's IVT.
  */
 #include <linux/mm.h>
+#include <asm/unaligned.h>
 #include <asm/processor-flags.h>
 #include <asm/traps.h>
 
@@ -314,42 +315,172 @@ int vmx_exit_invlpg(struct skiff_vcpu *v)
 	return 1;
 }
 
-static bool vmx_prefix(u8 b)
+/* Segment-override prefixes, in the order of enum VMX_ES... */
+static const u8 vmx_seg_prefix[] = { 0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65 };
+
+/* A decoded vm86 instruction's prefixes. */
+struct vmx_vm86_insn {
+	const u8 *b;
+	int n, i;		/* bytes, and where decoding is */
+	int seg;		/* a segment override, or -1 */
+	bool wide;		/* 0x66: 32-bit operands */
+	bool addr32;		/* 0x67 */
+};
+
+static bool vmx_vm86_prefix(struct vmx_vm86_insn *in, u8 b)
 {
-	return b == 0x66 || b == 0x67 || b == 0x26 || b == 0x2e ||
-		b == 0x36 || b == 0x3e || b == 0x64 || b == 0x65 ||
-		b == 0xf2 || b == 0xf3;
+	unsigned int k;
+
+	for (k = 0; k < ARRAY_SIZE(vmx_seg_prefix); k++) {
+		if (b == vmx_seg_prefix[k]) {
+			in->seg = k;
+			return true;
+		}
+	}
+	if (b == 0x66)
+		in->wide = true;
+	else if (b == 0x67)
+		in->addr32 = true;
+	return b == 0x66 || b == 0x67 || b == 0xf2 || b == 0xf3;
+}
+
+static void vmx_vm86_prefixes(struct vmx_vm86_insn *in)
+{
+	in->seg = -1;
+	while (in->i < in->n && vmx_vm86_prefix(in, in->b[in->i]))
+		in->i++;
+}
+
+/*
+ * vmx_vm86_mem - the guest-physical address (paging is off) of the
+ * memory operand of the ModRM byte at in->i, 16-bit addressing only,
+ * or -1 (a register operand, 32-bit addressing, bytes missing); in->i
+ * moves past the ModRM byte and displacement.
+ */
+static s64 vmx_vm86_mem(struct skiff_vcpu *v, struct vmx_vm86_insn *in)
+{
+	/* Base and index of each rm value; SKIFF_RSP stands for none. */
+	static const u8 reg[8][2] = {
+		{ SKIFF_RBX, SKIFF_RSI }, { SKIFF_RBX, SKIFF_RDI },
+		{ SKIFF_RBP, SKIFF_RSI }, { SKIFF_RBP, SKIFF_RDI },
+		{ SKIFF_RSI, SKIFF_RSP }, { SKIFF_RDI, SKIFF_RSP },
+		{ SKIFF_RBP, SKIFF_RSP }, { SKIFF_RBX, SKIFF_RSP },
+	};
+	u8 modrm = in->b[in->i], mod = modrm >> 6, rm = modrm & 7;
+	int disp = mod == 1 ? 1 : (mod == 2 || (mod == 0 && rm == 6)) ? 2 : 0;
+	int seg = in->seg;
+	u16 ea = 0;
+
+	if (mod == 3 || in->addr32 || in->i + 1 + disp > in->n)
+		return -1;
+	if (disp == 1)
+		ea = (s8)in->b[in->i + 1];
+	else if (disp == 2)
+		ea = in->b[in->i + 1] | (in->b[in->i + 2] << 8);
+	if (mod != 0 || rm != 6) {
+		ea += v->gprs[reg[rm][0]];
+		if (reg[rm][1] != SKIFF_RSP)
+			ea += v->gprs[reg[rm][1]];
+	}
+	if (seg < 0)
+		seg = reg[rm][0] == SKIFF_RBP && (mod != 0 || rm != 6) ?
+			VMX_SS : VMX_DS;
+	in->i += 1 + disp;
+	return (u32)(to_vmx(v)->seg[seg].base + ea);
+}
+
+/*
+ * LGDT, LIDT and LMSW from memory or a register (0F 01 /2, /3, /6),
+ * which real-mode code runs on its way to protected mode; INVLPG
+ * (/7), which does nothing with paging off. 1, or 0 for userspace,
+ * or -ENOENT for a real #GP.
+ */
+static int vmx_vm86_grp7(struct skiff_vcpu *v, struct vmx_vm86_insn *in)
+{
+	struct vmx_vcpu *x = to_vmx(v);
+	u8 op = (in->b[in->i] >> 3) & 7;
+	u8 buf[6] = { 0 };
+	bool mem = in->b[in->i] >> 6 != 3;
+	s64 gpa = -1;
+	u16 src;
+	int r;
+
+	/* Only LMSW takes a register (the others: #UD on hardware, #GP here). */
+	if ((op != 2 && op != 3 && op != 6 && op != 7) || (!mem && op != 6))
+		return -ENOENT;
+	if (mem) {
+		gpa = vmx_vm86_mem(v, in);
+		if (gpa < 0)
+			return vmx_emulation_failed(v);
+	} else {
+		in->i++;
+	}
+	if (op == 7)
+		goto done;
+	if (mem) {
+		mutex_lock(&v->vm->lock);
+		r = skiff_guest_read(v->vm, gpa, buf, op == 6 ? 2 : 6);
+		mutex_unlock(&v->vm->lock);
+		if (r)
+			return vmx_emulation_failed(v);
+	}
+	if (op == 6) {
+		src = buf[0] | (buf[1] << 8);
+		if (!mem)
+			src = (in->b[in->i - 1] & 7) == SKIFF_RSP ? x->rsp :
+				v->gprs[in->b[in->i - 1] & 7];
+		if (vmx_lmsw(v, src))
+			return -ENOENT;
+		goto done;
+	}
+	/* A 16-bit operand size loads 24 bits of the base. */
+	if (op == 2) {
+		x->gdtr_limit = buf[0] | (buf[1] << 8);
+		x->gdtr_base = get_unaligned_le32(buf + 2) &
+			(in->wide ? 0xffffffff : 0xffffff);
+	} else {
+		x->idtr_limit = buf[0] | (buf[1] << 8);
+		x->idtr_base = get_unaligned_le32(buf + 2) &
+			(in->wide ? 0xffffffff : 0xffffff);
+	}
+done:
+	x->exit_len = in->i;
+	vmx_skip(v);
+	return 1;
 }
 
 /*
  * #GP(0) in vm86: the privileged instructions real-mode code runs
  * (CPL 3 makes them fault) are emulated: IN and OUT (the TSS denies
  * every port, vmcs.c), HLT, MOV to and from CR0, CR3 and CR4, CLTS,
- * RDMSR, WRMSR, INVD and WBINVD. Anything else is a real #GP for the
- * guest. String I/O, LGDT, LIDT and LMSW are not emulated: an
- * emulation failure for the monitor, as on SVM for string I/O.
+ * LMSW, LGDT, LIDT, INVLPG, RDMSR, WRMSR, INVD and WBINVD. Anything
+ * else is a real #GP for the guest. String I/O and 32-bit addressing
+ * are not emulated: an emulation failure for the monitor, as on SVM
+ * for string I/O.
  */
 static int vmx_vm86_gp(struct skiff_vcpu *v)
 {
 	struct vmx_vcpu *x = to_vmx(v);
+	struct vmx_vm86_insn in = { 0 };
 	struct skiff_mov_cr m;
-	bool wide = false;
 	u8 b[15], op, size;
 	u64 *gpr;
-	int n, i;
+	int n, i, r;
 
 	mutex_lock(&v->vm->lock);
 	n = vmx_fetch(v, b);
 	mutex_unlock(&v->vm->lock);
-	for (i = 0; i < n && vmx_prefix(b[i]); i++)
-		wide ^= b[i] == 0x66;
+	in.b = b;
+	in.n = n;
+	vmx_vm86_prefixes(&in);
+	i = in.i;
 	if (i >= n)
 		return vmx_emulation_failed(v);
 	op = b[i];
 	/* The opcode's second byte, if it has one, must be there too. */
 	if ((op == 0x0f || (op >= 0xe4 && op <= 0xe7)) && i + 1 >= n)
 		return vmx_emulation_failed(v);
-	size = (op & 1) ? (wide ? 4 : 2) : 1;
+	size = (op & 1) ? (in.wide ? 4 : 2) : 1;
 	switch (op) {
 	case 0xe4 ... 0xe7:	/* IN/OUT with an immediate port */
 		return vmx_pio(v, b[i + 1], size, !(op & 2), i + 2);
@@ -381,6 +512,14 @@ static int vmx_vm86_gp(struct skiff_vcpu *v)
 	case 0x06:		/* CLTS */
 		x->cr0 &= ~(u64)X86_CR0_TS;
 		break;
+	case 0x01:
+		if (i + 2 >= n)
+			return vmx_emulation_failed(v);
+		in.i = i + 2;
+		r = vmx_vm86_grp7(v, &in);
+		if (r == -ENOENT)
+			goto reflect;
+		return r;
 	case 0x08:		/* INVD */
 	case 0x09:		/* WBINVD */
 		break;

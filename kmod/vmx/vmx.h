@@ -163,6 +163,7 @@ int vmx_pio(struct skiff_vcpu *v, u16 port, u8 size, bool in, u32 len);
 int vmx_exit_msr(struct skiff_vcpu *v, bool write);
 int vmx_exit_hlt(struct skiff_vcpu *v);
 int vmx_mov_cr(struct skiff_vcpu *v, u8 cr, bool write, u64 *gpr);
+int vmx_lmsw(struct skiff_vcpu *v, u16 src);
 int vmx_gp(struct skiff_vcpu *v);
 int vmx_emulation_failed(struct skiff_vcpu *v);
 int vmx_mmio_exit(struct skiff_vcpu *v, u64 gpa, bool write);
