@@ -19,7 +19,9 @@
  * TLB: guest entries are tagged by our VPID (from the top of the
  * range, vmx.c) and by the EPT root. Each entry on a CPU other than
  * the last, and each flush the MMU asked for, does INVVPID and INVEPT
- * of our context.
+ * of our context (INVVPID alone with shadow paging: the MMU asks for
+ * it when sptes lose rights, and at the guest's CR3 loads and INVLPGs,
+ * which exit then).
  */
 #include <linux/mm.h>
 #include <linux/moduleparam.h>
@@ -94,10 +96,13 @@ static void vmx_flush(struct vmx_vcpu *x, u64 eptp)
 	struct invvpid_desc p = { x->vpid, 0 };
 	unsigned long type;
 
-	type = cap & VMX_EPT_EXTENT_CONTEXT_BIT ? VMX_EPT_EXTENT_CONTEXT :
-		VMX_EPT_EXTENT_GLOBAL;
-	asm volatile("invept %[d], %[t]" :: [d] "m" (e), [t] "r" (type)
-		     : "cc", "memory");
+	if (vmx_caps.ept) {
+		type = cap & VMX_EPT_EXTENT_CONTEXT_BIT ?
+			VMX_EPT_EXTENT_CONTEXT : VMX_EPT_EXTENT_GLOBAL;
+		asm volatile("invept %[d], %[t]" :: [d] "m" (e), [t] "r" (type)
+			     : "cc", "memory");
+	}
+	/* VPID 0: every entry and exit flushes its mappings anyway. */
 	if (!x->vpid)
 		return;
 	type = cap & (VMX_VPID_EXTENT_SINGLE_CONTEXT_BIT << 32) ?
@@ -181,7 +186,7 @@ void vmx_cpu_run(struct skiff_vcpu *v)
 	struct vmx_cpu *c = this_cpu_ptr(&vmx_cpus);
 	struct vmx_vcpu *x = to_vmx(v);
 	u64 host_msr[ARRAY_SIZE(vmx_switched_msrs)];
-	u64 prev_vmcs = -1ULL, eptp;
+	u64 prev_vmcs = -1ULL, eptp = 0;
 	bool own = !(__read_cr4() & X86_CR4_VMXE);
 	int cpu = smp_processor_id();
 	u16 ds, es, fs, gs;
@@ -206,10 +211,13 @@ void vmx_cpu_run(struct skiff_vcpu *v)
 		x->insn_error = 0;
 		goto out;
 	}
-	eptp = mmu_root_hpa(v->vm->mmu) | VMX_EPTP_PWL_4 | VMX_EPTP_MT_WB;
 	vmx_write_host();
 	vmx_vmcs_write(v);
-	vmx_vmwrite(EPT_POINTER, eptp);
+	if (vmx_caps.ept) {
+		eptp = mmu_root_hpa(v->vm->mmu) | VMX_EPTP_PWL_4 |
+			VMX_EPTP_MT_WB;
+		vmx_vmwrite(EPT_POINTER, eptp);
+	}
 	if (x->last_cpu != cpu || v->vm->mmu_flush || !x->vpid) {
 		v->vm->mmu_flush = false;
 		x->last_cpu = cpu;

@@ -15,7 +15,7 @@
 #include "vmx.h"
 
 /* Past the instruction that exited: VMX gives its length. */
-static void vmx_skip(struct skiff_vcpu *v)
+void vmx_skip(struct skiff_vcpu *v)
 {
 	struct vmx_vcpu *x = to_vmx(v);
 
@@ -30,13 +30,13 @@ static int vmx_ud(struct skiff_vcpu *v)
 	return 1;
 }
 
-static int vmx_gp(struct skiff_vcpu *v)
+int vmx_gp(struct skiff_vcpu *v)
 {
 	vmx_inject(v, X86_TRAP_GP, true, 0);
 	return 1;
 }
 
-static int vmx_emulation_failed(struct skiff_vcpu *v)
+int vmx_emulation_failed(struct skiff_vcpu *v)
 {
 	struct kvm_run *run = v->run;
 
@@ -57,20 +57,26 @@ static int vmx_exit_io(struct skiff_vcpu *v)
 {
 	struct vmx_vcpu *x = to_vmx(v);
 	u64 q = x->exit_qual;
-	struct kvm_run *run = v->run;
-	u8 size = (q & 7) + 1;
-	bool in = q & BIT(3);
 
 	if (q & (BIT(4) | BIT(5)))
 		return vmx_emulation_failed(v);
+	return vmx_pio(v, q >> 16, (q & 7) + 1, q & BIT(3), x->exit_len);
+}
+
+/* vmx_pio - one IN or OUT of len bytes at RIP, to userspace. */
+int vmx_pio(struct skiff_vcpu *v, u16 port, u8 size, bool in, u32 len)
+{
+	struct vmx_vcpu *x = to_vmx(v);
+	struct kvm_run *run = v->run;
+
 	v->pio.pending = true;
 	v->pio.in = in;
 	v->pio.size = size;
-	v->pio.next_rip = x->rip + x->exit_len;
+	v->pio.next_rip = x->rip + len;
 	run->exit_reason = KVM_EXIT_IO;
 	run->io.direction = in ? KVM_EXIT_IO_IN : KVM_EXIT_IO_OUT;
 	run->io.size = size;
-	run->io.port = q >> 16;
+	run->io.port = port;
 	run->io.count = 1;
 	run->io.data_offset = SKIFF_PIO_OFFSET;
 	if (!in)
@@ -116,7 +122,7 @@ static int vmx_exit_cpuid(struct skiff_vcpu *v)
 	return 1;
 }
 
-static int vmx_exit_msr(struct skiff_vcpu *v, bool write)
+int vmx_exit_msr(struct skiff_vcpu *v, bool write)
 {
 	u64 *g = v->gprs;
 	u32 msr = g[SKIFF_RCX];
@@ -144,6 +150,13 @@ static u64 *vmx_gpr(struct skiff_vcpu *v, u8 r)
 	return r == SKIFF_RSP ? &to_vmx(v)->rsp : &v->gprs[r];
 }
 
+int vmx_exit_hlt(struct skiff_vcpu *v)
+{
+	vmx_skip(v);
+	v->run->exit_reason = KVM_EXIT_HLT;
+	return 0;
+}
+
 static int vmx_set_cr0(struct skiff_vcpu *v, u64 val)
 {
 	struct vmx_vcpu *x = to_vmx(v);
@@ -163,7 +176,18 @@ static int vmx_set_cr0(struct skiff_vcpu *v, u64 val)
 	if ((val ^ x->cr0) & (X86_CR0_PG | X86_CR0_WP | X86_CR0_PE))
 		v->vm->mmu_flush = true;
 	x->cr0 = val;
-	return 0;
+	return vmx_caps.ept ? 0 : vmx_shadow_load(v);
+}
+
+/* Shadow paging only: with EPT the guest's CR3 loads do not exit. */
+static int vmx_set_cr3(struct skiff_vcpu *v, u64 val)
+{
+	struct vmx_vcpu *x = to_vmx(v);
+
+	if ((x->efer & EFER_LMA) && (val >> MMU_MAXPHYADDR))
+		return -1;
+	x->cr3 = (x->efer & EFER_LMA) ? val : (u32)val;
+	return vmx_shadow_load(v);
 }
 
 static int vmx_set_cr4(struct skiff_vcpu *v, u64 val)
@@ -177,14 +201,52 @@ static int vmx_set_cr4(struct skiff_vcpu *v, u64 val)
 	if ((val ^ x->cr4) & (X86_CR4_PAE | X86_CR4_PGE | X86_CR4_PSE))
 		v->vm->mmu_flush = true;
 	x->cr4 = val;
-	return 0;
+	return vmx_caps.ept ? 0 : vmx_shadow_load(v);
+}
+
+/* vmx_lmsw - LMSW: the low four bits of CR0, and never clears PE. */
+int vmx_lmsw(struct skiff_vcpu *v, u16 src)
+{
+	u64 cr0 = to_vmx(v)->cr0;
+
+	return vmx_set_cr0(v, (cr0 & ~0xeULL) | (src & 0xf));
+}
+
+/*
+ * vmx_mov_cr - MOV to or from CR0, CR3 or CR4 with the GPR at gpr:
+ * 0, or -1 for #GP (a value no CPU would take, or PAE's PDPTEs
+ * invalid). Outside 64-bit mode the operand is 32 bits.
+ */
+int vmx_mov_cr(struct skiff_vcpu *v, u8 cr, bool write, u64 *gpr)
+{
+	struct vmx_vcpu *x = to_vmx(v);
+	bool wide = vmx_code_mode(v) == 64;
+	u64 val;
+
+	if (!write) {
+		val = cr == 0 ? x->cr0 : cr == 3 ? x->cr3 : x->cr4;
+		*gpr = wide ? val : (u32)val;
+		return 0;
+	}
+	val = wide ? *gpr : (u32)*gpr;
+	if (cr == 0)
+		return vmx_set_cr0(v, val);
+	if (cr == 3) {
+		if (vmx_caps.ept) {
+			x->cr3 = val;
+			return 0;
+		}
+		return vmx_set_cr3(v, val);
+	}
+	return vmx_set_cr4(v, val);
 }
 
 /*
  * CR access (SDM table 28-3): CR number in bits 3:0, access type in
  * 5:4 (MOV to, MOV from, CLTS, LMSW), GPR in 11:8, LMSW's source in
  * 31:16. With EPT only CR0's and CR4's host-owned bits exit (vmcs.c),
- * and CR3 where the CPU cannot stop its exits.
+ * and CR3 where the CPU cannot stop its exits; with shadow paging
+ * also CR0.PE, PG and WP, and every MOV to or from CR3.
  */
 static int vmx_exit_cr(struct skiff_vcpu *v)
 {
@@ -196,28 +258,19 @@ static int vmx_exit_cr(struct skiff_vcpu *v)
 
 	switch (type) {
 	case 0:
-		if (cr == 0)
-			r = vmx_set_cr0(v, *gpr);
-		else if (cr == 3)
-			x->cr3 = *gpr;
-		else if (cr == 4)
-			r = vmx_set_cr4(v, *gpr);
-		else
-			return vmx_ud(v);
-		break;
 	case 1:
-		if (cr == 3)
-			*gpr = x->cr3;
-		else
+		if (cr != 0 && cr != 3 && cr != 4)
 			return vmx_ud(v);
+		/* Reads exit for CR3 only; CR0 and CR4 have read shadows. */
+		if (type == 1 && cr != 3)
+			return vmx_ud(v);
+		r = vmx_mov_cr(v, cr, type == 0, gpr);
 		break;
 	case 2:
 		x->cr0 &= ~(u64)X86_CR0_TS;
 		break;
 	default:
-		/* LMSW: the low four bits, and never clears PE. */
-		r = vmx_set_cr0(v, (x->cr0 & ~0xeULL) | (x->cr0 & 1) |
-				((q >> 16) & 0xf));
+		r = vmx_lmsw(v, q >> 16);
 		break;
 	}
 	if (r)
@@ -253,6 +306,22 @@ static u32 vmx_access_size(struct skiff_vcpu *v)
 }
 
 /*
+ * vmx_mmio_exit - an access the MMU would not map: no memory there
+ * (KVM_EXIT_MMIO), or a write the creator's mapping refuses (-EFAULT).
+ */
+int vmx_mmio_exit(struct skiff_vcpu *v, u64 gpa, bool write)
+{
+	if (vmx_host_fault(v, gpa, write))
+		return -EFAULT;
+	v->run->exit_reason = KVM_EXIT_MMIO;
+	v->run->mmio.phys_addr = gpa;
+	v->run->mmio.is_write = write;
+	v->run->mmio.len = vmx_access_size(v);
+	memset(v->run->mmio.data, 0, sizeof(v->run->mmio.data));
+	return 0;
+}
+
+/*
  * An EPT violation: the MMU maps the page, or it is MMIO. The
  * qualification (SDM table 28-7) says read (bit 0), write (1), fetch
  * (2), and in 5:3 what the entry allowed (any: it was present).
@@ -279,14 +348,7 @@ static int vmx_exit_ept(struct skiff_vcpu *v)
 	case MMU_RET_RETRY:
 		return 1;
 	case MMU_RET_MMIO:
-		if (vmx_host_fault(v, gpa, ec & PFERR_WRITE))
-			return -EFAULT;
-		v->run->exit_reason = KVM_EXIT_MMIO;
-		v->run->mmio.phys_addr = gpa;
-		v->run->mmio.is_write = !!(ec & PFERR_WRITE);
-		v->run->mmio.len = vmx_access_size(v);
-		memset(v->run->mmio.data, 0, sizeof(v->run->mmio.data));
-		return 0;
+		return vmx_mmio_exit(v, gpa, ec & PFERR_WRITE);
 	case MMU_RET_NOMEM:
 		return -ENOMEM;
 	default:
@@ -366,13 +428,16 @@ int vmx_handle_exit(struct skiff_vcpu *v)
 	switch ((u16)reason) {
 	case EXIT_REASON_EXCEPTION_NMI:
 		/*
-		 * The host's NMI (no exception is intercepted): hand it to
-		 * the host's handler, as KVM did before its NMI entry path.
+		 * The host's NMI: hand it to the host's handler, as KVM did
+		 * before its NMI entry path. Exceptions are intercepted only
+		 * with shadow paging.
 		 */
 		if ((x->exit_intr & INTR_INFO_INTR_TYPE_MASK) ==
-		    INTR_TYPE_NMI_INTR)
+		    INTR_TYPE_NMI_INTR) {
 			asm volatile("int $2");
-		return 1;
+			return 1;
+		}
+		return vmx_caps.ept ? 1 : vmx_exit_exception(v);
 	case EXIT_REASON_EXTERNAL_INTERRUPT:
 	case EXIT_REASON_PREEMPTION_TIMER:
 	case EXIT_REASON_INIT_SIGNAL:
@@ -383,9 +448,7 @@ int vmx_handle_exit(struct skiff_vcpu *v)
 	case EXIT_REASON_IO_INSTRUCTION:
 		return vmx_exit_io(v);
 	case EXIT_REASON_HLT:
-		vmx_skip(v);
-		v->run->exit_reason = KVM_EXIT_HLT;
-		return 0;
+		return vmx_exit_hlt(v);
 	case EXIT_REASON_CPUID:
 		return vmx_exit_cpuid(v);
 	case EXIT_REASON_MSR_READ:
@@ -394,6 +457,8 @@ int vmx_handle_exit(struct skiff_vcpu *v)
 		return vmx_exit_msr(v, true);
 	case EXIT_REASON_CR_ACCESS:
 		return vmx_exit_cr(v);
+	case EXIT_REASON_INVLPG:
+		return vmx_exit_invlpg(v);
 	case EXIT_REASON_EPT_VIOLATION:
 		return vmx_exit_ept(v);
 	case EXIT_REASON_EPT_MISCONFIG:

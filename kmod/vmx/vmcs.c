@@ -12,6 +12,7 @@
 #include <asm/apicdef.h>
 #include <asm/msr-index.h>
 #include <asm/processor-flags.h>
+#include <asm/traps.h>
 
 #include "vmx.h"
 
@@ -30,13 +31,21 @@ static const u32 seg_sel[VMX_NR_SEGS] = {
 #define SEG_LIMIT(i)	(GUEST_ES_LIMIT + 2 * (i))
 #define SEG_AR(i)	(GUEST_ES_AR_BYTES + 2 * (i))
 
-/* CR0 bits the guest does not own: VMX fixes them, or KVM's policy. */
-static u64 vmx_cr0_mask(void)
+/*
+ * CR0 bits the guest does not own: VMX fixes them, or KVM's policy.
+ * With shadow paging PE and PG are fixed (no unrestricted guest) and
+ * WP is always on for the hardware, so all three exit when written;
+ * so does AM, off for the hardware in vm86 (CPL 3 there would make
+ * real-mode code take #AC).
+ */
+u64 vmx_cr0_mask(void)
 {
 	u64 fixed = vmx_caps.cr0_fixed0 | ~vmx_caps.cr0_fixed1;
 
 	if (vmx_caps.unrestricted)
 		fixed &= ~(u64)(X86_CR0_PE | X86_CR0_PG);
+	if (!vmx_caps.ept)
+		fixed |= X86_CR0_PE | X86_CR0_PG | X86_CR0_WP | X86_CR0_AM;
 	return (fixed | X86_CR0_NE | X86_CR0_CD | X86_CR0_NW) & 0xffffffffULL;
 }
 
@@ -46,6 +55,12 @@ u64 vmx_hw_cr0(u64 cr0)
 
 	if (vmx_caps.unrestricted)
 		on &= ~(u64)(X86_CR0_PE | X86_CR0_PG);
+	/* Shadow paging: the core's read-only sptes bind the kernel too. */
+	if (!vmx_caps.ept) {
+		if (!(cr0 & X86_CR0_PE))
+			cr0 &= ~(u64)X86_CR0_AM;
+		on |= X86_CR0_PE | X86_CR0_PG | X86_CR0_WP;
+	}
 	return ((cr0 | on) & ~(u64)(X86_CR0_CD | X86_CR0_NW)) &
 		vmx_caps.cr0_fixed1;
 }
@@ -54,6 +69,101 @@ u64 vmx_hw_cr0(u64 cr0)
 u64 vmx_hw_cr4(u64 cr4)
 {
 	return (cr4 | vmx_caps.cr4_fixed0) & vmx_caps.cr4_fixed1;
+}
+
+/*
+ * The hardware's CR4 for the guest's (every bit is host-owned, the
+ * read shadow shows the guest its own). With shadow paging PAE is
+ * always on (the core's tables, or a PDPT of them); with the guest's
+ * paging off its SMEP and SMAP would apply to the identity map, and
+ * in virtual-8086 mode VME and PVI would change what our stand-in TSS
+ * and IDT are asked for: all four off.
+ */
+static u64 vmx_guest_hw_cr4(struct vmx_vcpu *x)
+{
+	u64 cr4 = x->cr4;
+
+	if (vmx_caps.ept)
+		return vmx_hw_cr4(cr4);
+	cr4 |= X86_CR4_PAE;
+	if (!(x->cr0 & X86_CR0_PG))
+		cr4 &= ~(X86_CR4_SMEP | X86_CR4_SMAP);
+	if (vmx_vm86(x))
+		cr4 &= ~(X86_CR4_VME | X86_CR4_PVI);
+	return vmx_hw_cr4(cr4);
+}
+
+/*
+ * The hardware's EFER. With shadow paging NX is always on, as KVM has
+ * it: the core's sptes may carry NX whatever the guest's EFER says;
+ * and with the guest's paging off, so is long mode.
+ */
+static u64 vmx_guest_hw_efer(struct vmx_vcpu *x)
+{
+	u64 efer = x->efer;
+
+	if (vmx_caps.ept)
+		return efer;
+	efer |= EFER_NX;
+	if (!(x->cr0 & X86_CR0_PG))
+		efer &= ~(EFER_LME | EFER_LMA);
+	return efer;
+}
+
+/*
+ * Real mode in virtual-8086 mode (shadow paging: no unrestricted
+ * guest). Segments are what vm86 allows, base = selector * 16, limit
+ * 64K, AR 0xf3; a base that is no selector's takes the selector of
+ * its paragraph, as KVM's fix_rmode_seg does. RFLAGS gets VM and
+ * IOPL 3 (CLI, STI, PUSHF, POPF and IRET then run as in real mode).
+ * TR is a 32-bit TSS of limit 0: every IN and OUT fails the TSS's
+ * permission check with #GP, emulated by paging.c. The IDT limit is
+ * 0: INT n raises #GP as it is delivered, which paging.c turns into
+ * a real-mode interrupt through the guest's IVT; every exception
+ * exits (vmx_vmcs_write), so the hardware never delivers one.
+ * KVM keeps a TSS with an interrupt redirection map in guest memory
+ * (KVM_SET_TSS_ADDR) and emulates with its instruction emulator; this
+ * needs neither, at the cost of an exit per port access and INT n.
+ */
+static void vmx_vm86_write(struct vmx_vcpu *x)
+{
+	int i;
+
+	for (i = VMX_ES; i <= VMX_GS; i++) {
+		struct vmx_seg *s = &x->seg[i];
+		u16 sel = s->sel;
+
+		if (s->base != (u64)sel << 4)
+			sel = s->base >> 4;
+		x->vm86_sel[i] = sel;
+		vmx_vmwrite(seg_sel[i], sel);
+		vmx_vmwrite(SEG_BASE(i), (u64)sel << 4);
+		vmx_vmwrite(SEG_LIMIT(i), 0xffff);
+		vmx_vmwrite(SEG_AR(i), 0xf3);
+	}
+	vmx_vmwrite(GUEST_TR_SELECTOR, 0);
+	vmx_vmwrite(GUEST_TR_BASE, 0);
+	vmx_vmwrite(GUEST_TR_LIMIT, 0);
+	vmx_vmwrite(GUEST_TR_AR_BYTES, VMX_AR_P_MASK | 11);
+	vmx_vmwrite(GUEST_IDTR_LIMIT, 0);
+	vmx_vmwrite(GUEST_RFLAGS, x->rflags | X86_EFLAGS_VM | X86_EFLAGS_IOPL);
+}
+
+/* After a vm86 exit: a segment the guest loaded, and its own IOPL. */
+static void vmx_vm86_read(struct vmx_vcpu *x, u64 rflags)
+{
+	int i;
+
+	for (i = VMX_ES; i <= VMX_GS; i++) {
+		u16 sel = vmx_vmread(seg_sel[i]);
+
+		if (sel == x->vm86_sel[i])
+			continue;
+		x->seg[i].sel = sel;
+		x->seg[i].base = (u64)sel << 4;
+	}
+	x->rflags = (rflags & ~(X86_EFLAGS_VM | X86_EFLAGS_IOPL)) |
+		(x->rflags & X86_EFLAGS_IOPL);
 }
 
 static void seg_reset(struct vmx_seg *s, u32 ar)
@@ -91,6 +201,9 @@ void vmx_reset(struct skiff_vcpu *v)
 	x->interruptibility = 0;
 	x->inject = 0;
 	x->last_cpu = -1;
+	x->retry_rip = ~0ULL;
+	/* Callers may hold vm->lock: the core learns the mode at entry. */
+	x->paging_stale = true;
 	memset(v->gprs, 0, sizeof(v->gprs));
 }
 
@@ -109,7 +222,12 @@ void vmx_vmcs_write(struct skiff_vcpu *v)
 		vmx_vmwrite(SECONDARY_VM_EXEC_CONTROL, vmx_caps.proc2);
 	vmx_vmwrite(VM_EXIT_CONTROLS, vmx_caps.exit);
 	vmx_vmwrite(VM_ENTRY_CONTROLS, entry);
-	vmx_vmwrite(EXCEPTION_BITMAP, 0);
+	/*
+	 * Shadow paging: every #PF (mask and match 0) goes to the core; in
+	 * vm86 every exception, delivered the real-mode way by paging.c.
+	 */
+	vmx_vmwrite(EXCEPTION_BITMAP, vmx_caps.ept ? 0 :
+		    vmx_vm86(x) ? ~0U : BIT(X86_TRAP_PF));
 	vmx_vmwrite(PAGE_FAULT_ERROR_CODE_MASK, 0);
 	vmx_vmwrite(PAGE_FAULT_ERROR_CODE_MATCH, 0);
 	vmx_vmwrite(CR3_TARGET_COUNT, 0);
@@ -141,14 +259,14 @@ void vmx_vmcs_write(struct skiff_vcpu *v)
 	vmx_vmwrite(GUEST_IDTR_BASE, x->idtr_base);
 	vmx_vmwrite(GUEST_IDTR_LIMIT, x->idtr_limit);
 	vmx_vmwrite(GUEST_CR0, vmx_hw_cr0(x->cr0));
-	vmx_vmwrite(GUEST_CR3, x->cr3);
-	vmx_vmwrite(GUEST_CR4, vmx_hw_cr4(x->cr4));
+	vmx_vmwrite(GUEST_CR3, vmx_caps.ept ? x->cr3 : x->hw_cr3);
+	vmx_vmwrite(GUEST_CR4, vmx_guest_hw_cr4(x));
 	vmx_vmwrite(GUEST_DR7, 0x400);
 	vmx_vmwrite(GUEST_IA32_DEBUGCTL, 0);
 	vmx_vmwrite(GUEST_RSP, x->rsp);
 	vmx_vmwrite(GUEST_RIP, x->rip);
 	vmx_vmwrite(GUEST_RFLAGS, x->rflags);
-	vmx_vmwrite(GUEST_IA32_EFER, x->efer);
+	vmx_vmwrite(GUEST_IA32_EFER, vmx_guest_hw_efer(x));
 	vmx_vmwrite(GUEST_IA32_PAT, x->pat);
 	vmx_vmwrite(GUEST_SYSENTER_CS, x->sysenter_cs);
 	vmx_vmwrite(GUEST_SYSENTER_ESP, x->sysenter_esp);
@@ -161,16 +279,19 @@ void vmx_vmcs_write(struct skiff_vcpu *v)
 	vmx_vmwrite(VM_ENTRY_INTR_INFO_FIELD, x->inject);
 	vmx_vmwrite(VM_ENTRY_EXCEPTION_ERROR_CODE, x->inject_err);
 	vmx_vmwrite(VM_ENTRY_INSTRUCTION_LEN, x->inject_len);
+	if (vmx_vm86(x))
+		vmx_vm86_write(x);
 }
 
 /* vmx_vmcs_read - the guest's state and the exit's, after an exit. */
 void vmx_vmcs_read(struct skiff_vcpu *v)
 {
 	struct vmx_vcpu *x = to_vmx(v);
+	bool vm86 = vmx_vm86(x);
 	u64 mask;
 	int i;
 
-	for (i = 0; i < VMX_NR_SEGS; i++) {
+	for (i = 0; i < VMX_NR_SEGS && !vm86; i++) {
 		x->seg[i].sel = vmx_vmread(seg_sel[i]);
 		x->seg[i].base = vmx_vmread(SEG_BASE(i));
 		x->seg[i].limit = vmx_vmread(SEG_LIMIT(i));
@@ -178,15 +299,23 @@ void vmx_vmcs_read(struct skiff_vcpu *v)
 	}
 	x->gdtr_base = vmx_vmread(GUEST_GDTR_BASE);
 	x->gdtr_limit = vmx_vmread(GUEST_GDTR_LIMIT);
-	x->idtr_base = vmx_vmread(GUEST_IDTR_BASE);
-	x->idtr_limit = vmx_vmread(GUEST_IDTR_LIMIT);
+	if (!vm86) {
+		x->idtr_base = vmx_vmread(GUEST_IDTR_BASE);
+		x->idtr_limit = vmx_vmread(GUEST_IDTR_LIMIT);
+	}
 	mask = vmx_cr0_mask();
 	x->cr0 = (vmx_vmread(GUEST_CR0) & ~mask) | (x->cr0 & mask);
-	x->cr3 = vmx_vmread(GUEST_CR3);
 	x->rsp = vmx_vmread(GUEST_RSP);
 	x->rip = vmx_vmread(GUEST_RIP);
-	x->rflags = vmx_vmread(GUEST_RFLAGS);
-	x->efer = vmx_vmread(GUEST_IA32_EFER);
+	if (vm86)
+		vmx_vm86_read(x, vmx_vmread(GUEST_RFLAGS));
+	else
+		x->rflags = vmx_vmread(GUEST_RFLAGS);
+	/* With shadow paging CR3 and EFER exit: the hardware's differ. */
+	if (vmx_caps.ept) {
+		x->cr3 = vmx_vmread(GUEST_CR3);
+		x->efer = vmx_vmread(GUEST_IA32_EFER);
+	}
 	x->pat = vmx_vmread(GUEST_IA32_PAT);
 	x->sysenter_cs = vmx_vmread(GUEST_SYSENTER_CS);
 	x->sysenter_esp = vmx_vmread(GUEST_SYSENTER_ESP);
@@ -196,6 +325,7 @@ void vmx_vmcs_read(struct skiff_vcpu *v)
 	x->exit_qual = vmx_vmread(EXIT_QUALIFICATION);
 	x->exit_len = vmx_vmread(VM_EXIT_INSTRUCTION_LEN);
 	x->exit_intr = vmx_vmread(VM_EXIT_INTR_INFO);
+	x->exit_intr_err = vmx_vmread(VM_EXIT_INTR_ERROR_CODE);
 	x->exit_gpa = vmx_vmread(GUEST_PHYSICAL_ADDRESS);
 	x->idt_vectoring = vmx_vmread(IDT_VECTORING_INFO_FIELD);
 	x->idt_vectoring_err = vmx_vmread(IDT_VECTORING_ERROR_CODE);
@@ -384,6 +514,8 @@ int vmx_set_sregs(struct skiff_vcpu *v, const struct kvm_sregs *k)
 	x->efer = k->efer;
 	/* A new address space: the guest's TLB must forget the old one. */
 	v->vm->mmu_flush = true;
+	if (!vmx_caps.ept)
+		return vmx_shadow_load(v) ? -EINVAL : 0;
 	return 0;
 }
 
@@ -487,7 +619,7 @@ int vmx_get_msr(struct skiff_vcpu *v, u32 msr, u64 *val)
 	}
 }
 
-static int vmx_set_efer(struct skiff_vcpu *v, u64 val)
+int vmx_set_efer(struct skiff_vcpu *v, u64 val)
 {
 	struct vmx_vcpu *x = to_vmx(v);
 
@@ -497,6 +629,9 @@ static int vmx_set_efer(struct skiff_vcpu *v, u64 val)
 	if ((x->cr0 & X86_CR0_PG) && ((val ^ x->efer) & EFER_LME))
 		return -1;
 	x->efer = (val & ~EFER_LMA) | (x->efer & EFER_LMA);
+	/* NX changes what the guest's entries mean to the core. */
+	if (!vmx_caps.ept)
+		x->paging_stale = true;
 	return 0;
 }
 

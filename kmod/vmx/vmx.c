@@ -54,6 +54,9 @@ static int vmx_adjust(u32 msr, u32 need, u32 want, u32 *out)
 	return 0;
 }
 
+/* The primary controls' MSR: shadow paging adds exits to them. */
+static u32 vmx_proc_msr;
+
 static int vmx_caps_read(void)
 {
 	bool true_ctls;
@@ -75,6 +78,7 @@ static int vmx_caps_read(void)
 		MSR_IA32_VMX_PINBASED_CTLS;
 	proc_msr = true_ctls ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS :
 		MSR_IA32_VMX_PROCBASED_CTLS;
+	vmx_proc_msr = proc_msr;
 	exit_msr = true_ctls ? MSR_IA32_VMX_TRUE_EXIT_CTLS :
 		MSR_IA32_VMX_EXIT_CTLS;
 	entry_msr = true_ctls ? MSR_IA32_VMX_TRUE_ENTRY_CTLS :
@@ -148,8 +152,12 @@ static int vmx_caps_read(void)
  * EPT as kmod/mmu builds it: 4 levels, write-back tables, INVEPT of
  * one context or all. Unrestricted guest runs real mode and unpaged
  * protected mode without the vm86 tricks KVM keeps for old CPUs.
+ * Without EPT (tdp=0 or none), shadow paging: MOV to and from CR3 and
+ * INVLPG exit too, within what the capability MSR allows; real mode
+ * then runs in virtual-8086 mode (paging.c), unrestricted guest
+ * needing EPT.
  */
-static void vmx_pick_paging(bool tdp)
+static int vmx_pick_paging(bool tdp)
 {
 	u64 c = vmx_caps.ept_vpid;
 	bool ept = (vmx_caps.proc2 & SECONDARY_EXEC_ENABLE_EPT) &&
@@ -171,6 +179,12 @@ static void vmx_pick_paging(bool tdp)
 		vmx_caps.proc2 &= ~SECONDARY_EXEC_UNRESTRICTED_GUEST;
 	if (!vmx_caps.vpid)
 		vmx_caps.proc2 &= ~SECONDARY_EXEC_ENABLE_VPID;
+	if (vmx_caps.ept)
+		return 0;
+	return vmx_adjust(vmx_proc_msr, vmx_caps.proc |
+			  CPU_BASED_CR3_LOAD_EXITING |
+			  CPU_BASED_CR3_STORE_EXITING |
+			  CPU_BASED_INVLPG_EXITING, 0, &vmx_caps.proc);
 }
 
 static int vmx_maps_init(void)
@@ -206,6 +220,7 @@ static void vmx_vcpu_free(struct skiff_vcpu *v)
 
 	if (x->vpid)
 		ida_free(&vmx_vpids, x->vpid);
+	free_page((unsigned long)x->pae_root);
 	if (x->vmcs)
 		__free_page(x->vmcs);
 	kfree(x);
@@ -227,6 +242,18 @@ static int vmx_vcpu_init(struct skiff_vcpu *v)
 	}
 	x->vmcs_pa = page_to_phys(x->vmcs);
 	*(u32 *)page_address(x->vmcs) = vmx_caps.revision;
+	/* Legacy PAE mode loads its PDPTEs from a 32-bit CR3: below 4G. */
+	if (!vmx_caps.ept) {
+		struct page *p = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO |
+					    GFP_DMA32);
+
+		if (!p) {
+			vmx_vcpu_free(v);
+			return -ENOMEM;
+		}
+		x->pae_root = page_address(p);
+		x->pae_root_pa = page_to_phys(p);
+	}
 	if (vmx_caps.vpid) {
 		id = ida_alloc_range(&vmx_vpids, VMX_VPID_FIRST, VMX_VPID_LAST,
 				     GFP_KERNEL);
@@ -241,13 +268,14 @@ static int vmx_vcpu_init(struct skiff_vcpu *v)
 /*
  * PAE paging outside long mode: with EPT, VM entry loads the four
  * PDPTEs from the VMCS, not from memory, so they are read here.
+ * (Without EPT it reads them from the PDPT that CR3 names.)
  */
 static void vmx_load_pdptrs(struct skiff_vcpu *v)
 {
 	struct vmx_vcpu *x = to_vmx(v);
 
 	memset(x->pdptr, 0, sizeof(x->pdptr));
-	if (!(x->cr0 & X86_CR0_PG) || !(x->cr4 & X86_CR4_PAE) ||
+	if (!vmx_caps.ept || !(x->cr0 & X86_CR0_PG) || !(x->cr4 & X86_CR4_PAE) ||
 	    (x->efer & EFER_LMA))
 		return;
 	mutex_lock(&v->vm->lock);
@@ -260,7 +288,14 @@ static void vmx_load_pdptrs(struct skiff_vcpu *v)
 /* One entry and its exit (struct skiff_arch_ops.run). */
 static int vmx_run(struct skiff_vcpu *v)
 {
+	int r;
+
 	vmx_complete_io(v);
+	if (!vmx_caps.ept) {
+		r = vmx_shadow_pre_run(v);
+		if (r <= 0)
+			return r;
+	}
 	vmx_load_pdptrs(v);
 	preempt_disable();
 	local_irq_disable();
@@ -323,14 +358,13 @@ const struct skiff_arch_ops *skiff_vmx_init(bool tdp)
 
 	if (r)
 		return ERR_PTR(r);
-	vmx_pick_paging(tdp);
+	r = vmx_pick_paging(tdp);
+	if (r)
+		return ERR_PTR(r);
 	vmx_caps.tsc_aux = boot_cpu_has(X86_FEATURE_RDTSCP) ||
 			   boot_cpu_has(X86_FEATURE_RDPID);
 	vmx_ops.nr_msrs_to_save = VMX_NR_MSRS_TO_SAVE - !vmx_caps.tsc_aux;
-	if (!vmx_caps.ept) {
-		pr_info("skiff: VMX without EPT (shadow paging) is not done yet\n");
-		return ERR_PTR(-ENODEV);
-	}
+	vmx_ops.mmu_kind = vmx_caps.ept ? MMU_KIND_EPT : MMU_KIND_SHADOW;
 	r = vmx_maps_init();
 	if (!r)
 		r = vmx_cpu_init();

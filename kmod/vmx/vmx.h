@@ -9,6 +9,7 @@
 
 #include <linux/io.h>
 #include <linux/types.h>
+#include <asm/processor-flags.h>
 #include <asm/vmx.h>
 
 #include "../core/skiff.h"
@@ -27,7 +28,7 @@ struct vmx_caps {
 	u32 pin, proc, proc2, exit, entry;
 	u64 cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
 	u64 ept_vpid;		/* IA32_VMX_EPT_VPID_CAP */
-	bool ept;		/* EPT in use (the tdp parameter) */
+	bool ept;		/* EPT in use, else shadow paging (tdp=0) */
 	bool vpid;
 	bool unrestricted;	/* real mode and CR0.PE=0 run as is */
 	/*
@@ -78,6 +79,17 @@ struct vmx_vcpu {
 	u64 kernel_gs_base, star, lstar, cstar, sfmask;
 	u32 tsc_aux;		/* the monitor's: RDTSCP/RDPID are #UD */
 	u64 pdptr[4];		/* PAE paging outside long mode */
+	/*
+	 * Shadow paging (tdp=0): cr0, cr3 and cr4 above stay the guest's,
+	 * the hardware runs on the MMU core's root (hw_cr3) or, outside
+	 * long mode, on a PDPT copied from it (pae_root, below 4G).
+	 */
+	u64 hw_cr3;
+	u64 *pae_root;
+	u64 pae_root_pa;
+	u64 retry_rip, retry_gpa;	/* the last unprotect-and-retry */
+	bool paging_stale;	/* vmx_shadow_load() before the next entry */
+	u16 vm86_sel[6];	/* selectors written for virtual-8086 mode */
 	u32 interruptibility;
 	u32 inject;		/* VM-entry interruption information */
 	u32 inject_err;
@@ -87,6 +99,7 @@ struct vmx_vcpu {
 	u64 exit_qual;
 	u32 exit_len;
 	u32 exit_intr;		/* VM-exit interruption information */
+	u32 exit_intr_err;	/* and its error code */
 	u64 exit_gpa;
 	u32 idt_vectoring, idt_vectoring_err;
 	u32 insn_error;		/* VM_INSTRUCTION_ERROR of a VMfail */
@@ -121,13 +134,39 @@ int vmx_set_msr(struct skiff_vcpu *v, u32 msr, u64 val);
 #define VMX_NR_MSRS_TO_SAVE	12	/* the last, TSC_AUX, if the CPU has it */
 extern const u32 vmx_msrs_to_save[VMX_NR_MSRS_TO_SAVE];
 
-/* paging.c: the guest's paging, instruction fetch through it. */
+u64 vmx_cr0_mask(void);
+int vmx_set_efer(struct skiff_vcpu *v, u64 val);
+
+/*
+ * Real mode without unrestricted guest (shadow paging: unrestricted
+ * guest needs EPT) runs in virtual-8086 mode (paging.c).
+ */
+static inline bool vmx_vm86(struct vmx_vcpu *x)
+{
+	return !vmx_caps.ept && !(x->cr0 & X86_CR0_PE);
+}
+
+/* paging.c: the guest's paging, fetch through it, shadow paging. */
 int vmx_code_mode(struct skiff_vcpu *v);
 int vmx_fetch(struct skiff_vcpu *v, u8 *buf);
+int vmx_shadow_load(struct skiff_vcpu *v);
+int vmx_shadow_pre_run(struct skiff_vcpu *v);
+int vmx_exit_pf(struct skiff_vcpu *v);
+int vmx_exit_invlpg(struct skiff_vcpu *v);
+int vmx_exit_exception(struct skiff_vcpu *v);
 
 /* exit.c: what each exit means (1 go on, 0 to userspace, <0). */
 int vmx_handle_exit(struct skiff_vcpu *v);
 void vmx_complete_io(struct skiff_vcpu *v);
+void vmx_skip(struct skiff_vcpu *v);
+int vmx_pio(struct skiff_vcpu *v, u16 port, u8 size, bool in, u32 len);
+int vmx_exit_msr(struct skiff_vcpu *v, bool write);
+int vmx_exit_hlt(struct skiff_vcpu *v);
+int vmx_mov_cr(struct skiff_vcpu *v, u8 cr, bool write, u64 *gpr);
+int vmx_lmsw(struct skiff_vcpu *v, u16 src);
+int vmx_gp(struct skiff_vcpu *v);
+int vmx_emulation_failed(struct skiff_vcpu *v);
+int vmx_mmio_exit(struct skiff_vcpu *v, u64 gpa, bool write);
 
 /* vmenter.S: load the guest's GPRs, VMLAUNCH, store them back. */
 int skiff_vmx_enter(u64 *gprs);
