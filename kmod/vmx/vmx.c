@@ -11,7 +11,6 @@
 #include <linux/preempt.h>
 #include <linux/slab.h>
 #include <asm/cpufeature.h>
-#include <asm/fpu/api.h>
 #include <asm/msr.h>
 #include <asm/tsc.h>
 
@@ -299,14 +298,7 @@ static int vmx_run(struct skiff_vcpu *v)
 	vmx_load_pdptrs(v);
 	preempt_disable();
 	local_irq_disable();
-	/*
-	 * A reschedule since KVM_RUN loaded the guest's FPU state left it
-	 * saved in memory, to be reloaded on the way to user space: load
-	 * it now, as KVM's vcpu_enter_guest does. (Seen under Bochs: the
-	 * guest read another task's XMM0.)
-	 */
-	if (test_thread_flag(TIF_NEED_FPU_LOAD))
-		switch_fpu_return();
+	skiff_guest_fpu_load();
 	vmx_cpu_run(v);
 	local_irq_enable();
 	preempt_enable();
