@@ -128,7 +128,8 @@ check-bats-lab check-lab: build-all
 # A failure of the lab itself (124, 125) counts as one failed test.
 .PHONY: lab-shard-daemon lab-shard-other
 lab-shard-daemon lab-shard-other: lab-shard-%:
-	@$(TOP)/scripts/lab -- $(TOP)/scripts/run-bats $(LAB_SHARD_$*) || { \
+	@SKIFF_RESULTS_TAG=lab-$* \
+		$(TOP)/scripts/lab -- $(TOP)/scripts/run-bats $(LAB_SHARD_$*) || { \
 		rc=$$?; [ $$rc -lt 124 ] || echo "0 1 0" >>$(RESULTS)/lab; \
 		exit $$rc; }
 

@@ -115,7 +115,7 @@ check-kmod-guests: build-all $(KMOD)
 
 .PHONY: $(addprefix kmod-guests-npt,$(KMOD_NPT))
 $(addprefix kmod-guests-npt,$(KMOD_NPT)): kmod-guests-npt%:
-	@SKIFF_KVM=/dev/skiff SKIFF_KMOD_PARAMS=npt=$* \
+	@SKIFF_KVM=/dev/skiff SKIFF_KMOD_PARAMS=npt=$* SKIFF_RESULTS_TAG=kmod-npt$* \
 		$(TOP)/scripts/lab --timeout $(KMOD_GUESTS_TIMEOUT) \
 			--module $(KMOD):npt=$* -- \
 			$(TOP)/scripts/run-bats $(KMOD_BATS) || { \
