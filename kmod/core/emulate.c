@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The little of x86 decoding and emulation skiff needs, vendor-neutral
- * (the SVM and, later, VMX backends both use it) and only for CPUs
- * that do not decode for us (no DecodeAssists/NRIPS, as QEMU's SVM):
+ * (the SVM and VMX backends reach it through kmod/core/exit.c) and only
+ * where the CPU does not decode for us (no DecodeAssists/NRIPS, as
+ * QEMU's SVM; VMX never decodes a faulting store):
  *
  * - MOV to and from CR0/CR3/CR4/CR8 (intercepted control registers),
  *   the length of an INVLPG, and the size of an MMIO access;

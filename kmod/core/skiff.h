@@ -91,11 +91,22 @@ struct skiff_vcpu {
 	struct kvm_cpuid_entry2 *cpuid;
 	u64 tsc_offset;
 	struct preempt_notifier pn;	/* vcpu_put when KVM_RUN is preempted */
-	void *arch;			/* the vendor's state (kmod/svm) */
+	u64 retry_rip, retry_gpa;	/* the last unprotect-and-retry (exit.c) */
+	void *arch;			/* the vendor's state (kmod/svm, kmod/vmx) */
 };
 
 /*
- * What a vendor backend (kmod/svm; kmod/vmx follows) offers the core.
+ * The registers an emulated instruction reads and writes: GPRs in
+ * KVM's order, wherever the backend keeps RAX and RSP.
+ */
+struct skiff_insn_regs {
+	u64 gprs[SKIFF_NR_GPRS];
+	u64 rflags;
+	u64 rip;
+};
+
+/*
+ * What a vendor backend (kmod/svm, kmod/vmx) offers the core.
  * run enters the guest once and handles the exit: it returns 1 to go
  * on in the kernel, 0 with kvm_run filled for userspace, or -errno.
  */
@@ -112,9 +123,21 @@ struct skiff_arch_ops {
 	int (*set_sregs)(struct skiff_vcpu *v, const struct kvm_sregs *sregs);
 	int (*get_msr)(struct skiff_vcpu *v, u32 msr, u64 *val);
 	int (*set_msr)(struct skiff_vcpu *v, u32 msr, u64 val);
-	const u32 *msrs_to_save;	/* KVM_GET_MSR_INDEX_LIST */
-	u32 nr_msrs_to_save;
+	u32 nr_msrs_to_save;		/* of skiff_msrs_to_save */
 	enum mmu_kind mmu_kind;
+	/*
+	 * For the exits the core handles (exit.c): up to 15 instruction
+	 * bytes at CS:RIP through the guest's tables (under vm->lock), the
+	 * code segment's size (16, 32 or 64), the registers, which
+	 * put_insn_regs writes back with RIP moved past len bytes, and
+	 * a #PF handed to the guest with CR2 = addr.
+	 */
+	int (*fetch)(struct skiff_vcpu *v, u8 *buf);
+	int (*code_mode)(struct skiff_vcpu *v);
+	void (*get_insn_regs)(struct skiff_vcpu *v, struct skiff_insn_regs *r);
+	void (*put_insn_regs)(struct skiff_vcpu *v,
+			      const struct skiff_insn_regs *r, u32 len);
+	void (*inject_pf)(struct skiff_vcpu *v, u64 addr, u32 err);
 };
 
 /* The backend picked at load time (main.c). */
@@ -144,6 +167,9 @@ long skiff_vm_enable_cap(struct skiff_vm *vm, void __user *argp);
 int skiff_vcpu_create(struct skiff_vm *vm, unsigned long id);
 
 /* vcpu_state.c: MSRs and FPU, what a migration saves and restores. */
+#define SKIFF_NR_MSRS_TO_SAVE	12	/* the last, TSC_AUX, if the CPU has it */
+extern const u32 skiff_msrs_to_save[SKIFF_NR_MSRS_TO_SAVE];
+bool skiff_pat_valid(u64 pat);
 long skiff_get_msr_index_list(struct kvm_msr_list __user *ul);
 long skiff_vcpu_msrs(struct skiff_vcpu *v, struct kvm_msrs __user *um,
 		     bool set);
@@ -161,6 +187,21 @@ void skiff_guest_fpu_load(void);
 int skiff_get_supported_cpuid(struct kvm_cpuid2 __user *uc);
 int skiff_set_cpuid2(struct skiff_vcpu *v, struct kvm_cpuid2 __user *uc);
 void skiff_cpuid(struct skiff_vcpu *v, u32 fn, u32 idx, u32 out[4]);
+
+/* exit.c: exits both backends handle alike. */
+int skiff_emulation_failed(struct skiff_vcpu *v);
+void skiff_guest_paging(struct mmu_paging *pg, u64 cr0, u64 cr3, u64 cr4,
+			u64 efer);
+int skiff_fetch(struct skiff_vcpu *v, struct mmu_paging *pg, u64 va,
+		bool cpl3, u8 *buf);
+int skiff_mmio_exit(struct skiff_vcpu *v, u64 gpa, bool write);
+int skiff_shadow_pf(struct skiff_vcpu *v, u64 addr, u32 ec);
+
+/* No unprotect-and-retry is in progress (exit.c): after a reset, say. */
+static inline void skiff_pt_retry_reset(struct skiff_vcpu *v)
+{
+	v->retry_rip = ~0ULL;
+}
 
 /* mmu_host.c: the MMU core over pinned memslots. */
 int skiff_mmu_create(struct skiff_vm *vm);

@@ -8,11 +8,37 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <asm/fpu/types.h>
+#include <asm/msr-index.h>
 
 #include "skiff.h"
 
 /* As KVM's KVM_MAX_MSR_ENTRIES: one call moves at most this many. */
 #define SKIFF_MAX_MSR_ENTRIES	256
+
+/*
+ * What KVM_GET_MSR_INDEX_LIST offers on either vendor: all of these
+ * save and restore. A backend offers TSC_AUX, the last, only where
+ * the CPU has it (nr_msrs_to_save).
+ */
+const u32 skiff_msrs_to_save[SKIFF_NR_MSRS_TO_SAVE] = {
+	MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP,
+	MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SYSCALL_MASK, MSR_KERNEL_GS_BASE,
+	MSR_IA32_TSC, MSR_IA32_CR_PAT, MSR_EFER, MSR_TSC_AUX,
+};
+
+/* A PAT value the CPU would take: each entry a defined memory type. */
+bool skiff_pat_valid(u64 pat)
+{
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		u8 t = pat >> (8 * i);
+
+		if (t > 7 || t == 2 || t == 3)
+			return false;
+	}
+	return true;
+}
 
 /*
  * skiff_get_msr_index_list - as KVM: -E2BIG with nmsrs set to the
@@ -26,7 +52,7 @@ long skiff_get_msr_index_list(struct kvm_msr_list __user *ul)
 		return -EFAULT;
 	if (have < n)
 		return -E2BIG;
-	if (copy_to_user(ul->indices, skiff_arch->msrs_to_save,
+	if (copy_to_user(ul->indices, skiff_msrs_to_save,
 			 n * sizeof(u32)))
 		return -EFAULT;
 	return 0;

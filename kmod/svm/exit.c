@@ -35,17 +35,6 @@ int svm_gp(struct skiff_vcpu *v)
 	return 1;
 }
 
-/* An instruction skiff would have to emulate and cannot, as KVM says. */
-int svm_emulation_failed(struct skiff_vcpu *v)
-{
-	struct kvm_run *run = v->run;
-
-	run->exit_reason = KVM_EXIT_INTERNAL_ERROR;
-	run->internal.suberror = KVM_INTERNAL_ERROR_EMULATION;
-	run->internal.ndata = 0;
-	return 0;
-}
-
 /*
  * IN/OUT: one value of 1, 2 or 4 bytes, in the run page; the next
  * KVM_RUN completes it (svm_complete_io). String and REP forms are not
@@ -61,7 +50,7 @@ static int svm_exit_io(struct skiff_vcpu *v)
 	bool in = info & SVM_IOIO_TYPE_MASK;
 
 	if (info & (SVM_IOIO_STR_MASK | SVM_IOIO_REP_MASK))
-		return svm_emulation_failed(v);
+		return skiff_emulation_failed(v);
 	/* SZ8, SZ16, SZ32 are one-hot: 1, 2, 4 is the size in bytes. */
 	v->pio.pending = true;
 	v->pio.in = in;
@@ -137,56 +126,6 @@ static int svm_exit_msr(struct skiff_vcpu *v)
 	return 1;
 }
 
-/*
- * An access the MMU would not map, to memory a slot holds: a write to
- * a read-only slot is KVM_EXIT_MMIO, as KVM; otherwise the creator's
- * mapping refused it (read-only, or gone) and KVM_RUN fails with
- * EFAULT, as KVM's failed host translation does.
- */
-static bool svm_host_fault(struct skiff_vcpu *v, u64 gpa, bool write)
-{
-	struct skiff_memslot *s;
-	bool r;
-
-	mutex_lock(&v->vm->lock);
-	s = skiff_memslot_of_gfn(v->vm, gpa >> PAGE_SHIFT);
-	r = s && !(write && (s->flags & KVM_MEM_READONLY));
-	mutex_unlock(&v->vm->lock);
-	return r;
-}
-
-/* The access size of the instruction at RIP, or 0 if not decoded. */
-static u32 svm_access_size(struct skiff_vcpu *v)
-{
-	u8 buf[15];
-	int n, size;
-
-	mutex_lock(&v->vm->lock);
-	n = svm_fetch(v, buf);
-	mutex_unlock(&v->vm->lock);
-	size = n ? skiff_decode_mem_size(buf, n, svm_code_mode(v)) : -1;
-	return size > 0 ? size : 0;
-}
-
-/*
- * svm_mmio_exit - an access the MMU would not map: no memory there
- * (KVM_EXIT_MMIO), or a write the creator's mapping refuses (-EFAULT).
- * len is the access size where the instruction decodes (MOV and the
- * like), else 0; data is not filled and the exit is not resumable:
- * no guest of ours has MMIO, and the monitor stops such a guest.
- */
-int svm_mmio_exit(struct skiff_vcpu *v, u64 gpa, bool write)
-{
-	if (svm_host_fault(v, gpa, write))
-		return -EFAULT;
-	v->run->exit_reason = KVM_EXIT_MMIO;
-	v->run->mmio.phys_addr = gpa;
-	v->run->mmio.is_write = write;
-	v->run->mmio.len = svm_access_size(v);
-	memset(v->run->mmio.data, 0, sizeof(v->run->mmio.data));
-	return 0;
-}
-
 /* Nested page fault: the MMU maps the page, or it is MMIO. */
 static int svm_exit_npf(struct skiff_vcpu *v)
 {
@@ -202,7 +141,7 @@ static int svm_exit_npf(struct skiff_vcpu *v)
 	case MMU_RET_RETRY:
 		return 1;
 	case MMU_RET_MMIO:
-		return svm_mmio_exit(v, c->exit_info_2,
+		return skiff_mmio_exit(v, c->exit_info_2,
 				     c->exit_info_1 & PFERR_WRITE);
 	case MMU_RET_NOMEM:
 		return -ENOMEM;

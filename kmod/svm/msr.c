@@ -20,26 +20,6 @@
 
 #include "svm.h"
 
-/* What KVM_GET_MSR_INDEX_LIST offers: all of these save and restore. */
-const u32 svm_msrs_to_save[SVM_NR_MSRS_TO_SAVE] = {
-	MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP,
-	MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SYSCALL_MASK, MSR_KERNEL_GS_BASE,
-	MSR_IA32_TSC, MSR_IA32_CR_PAT, MSR_EFER, MSR_TSC_AUX,
-};
-
-static bool pat_valid(u64 pat)
-{
-	int i;
-
-	for (i = 0; i < 8; i++) {
-		u8 t = pat >> (8 * i);
-
-		if (t > 7 || t == 2 || t == 3)
-			return false;
-	}
-	return true;
-}
-
 /* The VMCB field that holds msr, for those VMLOAD/VMSAVE switch. */
 static u64 *svm_vmcb_msr(struct vmcb_save_area *sa, u32 msr)
 {
@@ -145,7 +125,7 @@ int svm_set_msr(struct skiff_vcpu *v, u32 msr, u64 val)
 		v->tsc_offset = s->vmcb->control.tsc_offset;
 		return 0;
 	case MSR_IA32_CR_PAT:
-		if (!pat_valid(val))
+		if (!skiff_pat_valid(val))
 			return -1;
 		s->vmcb->save.g_pat = val;
 		return 0;

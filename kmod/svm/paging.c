@@ -56,23 +56,8 @@ bool svm_cr4_valid(u64 cr4)
 /* svm_guest_paging - the guest's paging state, as the MMU core wants it. */
 void svm_guest_paging(struct skiff_vcpu *v, struct mmu_paging *pg)
 {
-	u64 cr0 = svm_cr0(v), cr4 = svm_cr4(v), efer = to_svm(v)->efer;
-
-	memset(pg, 0, sizeof(*pg));
-	if (!(cr0 & X86_CR0_PG))
-		pg->mode = MMU_MODE_OFF;
-	else if (efer & EFER_LMA)
-		pg->mode = (cr4 & X86_CR4_LA57) ? MMU_MODE_LM5 : MMU_MODE_LM4;
-	else if (cr4 & X86_CR4_PAE)
-		pg->mode = MMU_MODE_PAE;
-	else
-		pg->mode = MMU_MODE_32;
-	pg->wp = cr0 & X86_CR0_WP;
-	pg->pse = cr4 & X86_CR4_PSE;
-	pg->nxe = efer & EFER_NX;
-	pg->smep = cr4 & X86_CR4_SMEP;
-	pg->smap = cr4 & X86_CR4_SMAP;
-	pg->cr3 = svm_cr3(v);
+	skiff_guest_paging(pg, svm_cr0(v), svm_cr3(v), svm_cr4(v),
+			   to_svm(v)->efer);
 }
 
 /* The code size of the guest's current code segment: 16, 32 or 64. */
@@ -96,27 +81,11 @@ int svm_fetch(struct skiff_vcpu *v, u8 *buf)
 	struct vmcb_save_area *sa = &to_svm(v)->vmcb->save;
 	u64 va = sa->cs.base + sa->rip;
 	struct mmu_paging pg;
-	struct mmu_walk w;
-	int got = 0;
 
 	if (svm_code_mode(v) != 64)
 		va = (u32)va;
 	svm_guest_paging(v, &pg);
-	if (pg.mode == MMU_MODE_PAE && mmu_load_pdptes(v->vm->mmu, &pg))
-		return 0;
-	while (got < 15) {
-		u32 ec = PFERR_FETCH | (sa->cpl == 3 ? PFERR_USER : 0);
-		u32 n = min_t(u32, 15 - got, PAGE_SIZE - offset_in_page(va));
-
-		if (mmu_walk_guest(v->vm->mmu, &pg, va, ec, &w, false))
-			break;
-		if (skiff_guest_read(v->vm, (w.gfn << PAGE_SHIFT) |
-				     offset_in_page(va), buf + got, n))
-			break;
-		got += n;
-		va += n;
-	}
-	return got;
+	return skiff_fetch(v, &pg, va, sa->cpl == 3, buf);
 }
 
 /* A GPR as a CR instruction names it (RAX and RSP live in the VMCB). */
@@ -280,7 +249,7 @@ int svm_exit_cr(struct skiff_vcpu *v, u64 code)
 	int r;
 
 	if (svm_cr_insn(v, cr, write, &gpr, &len))
-		return svm_emulation_failed(v);
+		return skiff_emulation_failed(v);
 	reg = svm_gpr(v, gpr);
 	if (!write) {
 		val = cr == 0 ? svm_cr0(v) : cr == 3 ? svm_cr3(v) : svm_cr4(v);
@@ -301,85 +270,15 @@ int svm_exit_cr(struct skiff_vcpu *v, u64 code)
 	return 1;
 }
 
-/*
- * A write to a guest page table the core write-protects: emulated when
- * the decoder knows the store, else the page is unprotected and the
- * guest retries it (KVM's reexecute_instruction). A retry at the same
- * RIP and address twice running means the write's own translation
- * re-shadows the page: that is an emulation failure, as on KVM.
- */
-static int svm_pt_write(struct skiff_vcpu *v, u64 gpa)
-{
-	struct svm_vcpu *s = to_svm(v);
-	struct vmcb_save_area *sa = &s->vmcb->save;
-	u64 old = 0, gprs[SKIFF_NR_GPRS], rflags = sa->rflags;
-	struct skiff_store st;
-	u8 buf[15];
-	int n, r = -1;
-
-	memcpy(gprs, v->gprs, sizeof(gprs));
-	gprs[SKIFF_RAX] = sa->rax;
-	gprs[SKIFF_RSP] = sa->rsp;
-	mutex_lock(&v->vm->lock);
-	n = svm_fetch(v, buf);
-	skiff_guest_read(v->vm, gpa, &old, min_t(u64, 8,
-			 PAGE_SIZE - offset_in_page(gpa)));
-	if (n && !skiff_decode_store(buf, n, svm_code_mode(v), old, gprs,
-				     &rflags, &st) &&
-	    offset_in_page(gpa) + st.size <= PAGE_SIZE)
-		r = mmu_emulate_write(v->vm->mmu, gpa, st.val, st.size);
-	if (r) {
-		if (s->retry_rip == sa->rip && s->retry_gpa == gpa) {
-			mutex_unlock(&v->vm->lock);
-			return svm_emulation_failed(v);
-		}
-		s->retry_rip = sa->rip;
-		s->retry_gpa = gpa;
-		mmu_unprotect_gfn(v->vm->mmu, gpa >> PAGE_SHIFT);
-		mutex_unlock(&v->vm->lock);
-		return 1;
-	}
-	mutex_unlock(&v->vm->lock);
-	memcpy(v->gprs, gprs, sizeof(gprs));
-	sa->rax = gprs[SKIFF_RAX];
-	sa->rflags = rflags;
-	sa->rip += st.len;
-	return 1;
-}
-
 /* svm_exit_pf - a #PF on the shadow tables (shadow paging only). */
 int svm_exit_pf(struct skiff_vcpu *v)
 {
 	struct svm_vcpu *s = to_svm(v);
-	struct vmcb_control_area *c = &s->vmcb->control;
-	u32 ec = c->exit_info_1;
-	u64 addr = c->exit_info_2;
-	enum mmu_fault_ret r;
-	struct mmu_fault f;
+	u32 ec = s->vmcb->control.exit_info_1;
 
 	if (s->vmcb->save.rflags & X86_EFLAGS_AC)
 		ec |= PFERR_AC;
-	mutex_lock(&v->vm->lock);
-	r = mmu_page_fault(v->vm->mmu, addr, ec, &f);
-	mutex_unlock(&v->vm->lock);
-	if (r != MMU_RET_EMULATE)
-		s->retry_rip = ~0ULL;
-	switch (r) {
-	case MMU_RET_RETRY:
-		return 1;
-	case MMU_RET_INJECT:
-		s->vmcb->save.cr2 = addr;
-		svm_inject(v, X86_TRAP_PF, true, f.error_code);
-		return 1;
-	case MMU_RET_EMULATE:
-		return svm_pt_write(v, f.gpa);
-	case MMU_RET_MMIO:
-		return svm_mmio_exit(v, f.gpa, ec & PFERR_WRITE);
-	case MMU_RET_NOMEM:
-		return -ENOMEM;
-	default:
-		return -EIO;
-	}
+	return skiff_shadow_pf(v, s->vmcb->control.exit_info_2, ec);
 }
 
 /*
@@ -405,7 +304,7 @@ int svm_exit_invlpg(struct skiff_vcpu *v)
 	if (!svm_caps.nrips) {
 		len = skiff_decode_invlpg(buf, n, svm_code_mode(v));
 		if (len <= 0)
-			return svm_emulation_failed(v);
+			return skiff_emulation_failed(v);
 	}
 	svm_skip(v, len);
 	return 1;

@@ -164,9 +164,13 @@ static struct skiff_arch_ops svm_ops = {
 	.set_sregs = svm_set_sregs,
 	.get_msr = svm_get_msr,
 	.set_msr = svm_set_msr,
-	.msrs_to_save = svm_msrs_to_save,
-	.nr_msrs_to_save = SVM_NR_MSRS_TO_SAVE,
+	.nr_msrs_to_save = SKIFF_NR_MSRS_TO_SAVE,
 	.mmu_kind = MMU_KIND_NPT,
+	.fetch = svm_fetch,
+	.code_mode = svm_code_mode,
+	.get_insn_regs = svm_get_insn_regs,
+	.put_insn_regs = svm_put_insn_regs,
+	.inject_pf = svm_inject_pf,
 };
 
 static int svm_detect(bool tdp)
@@ -191,7 +195,7 @@ static int svm_detect(bool tdp)
 	svm_caps.npt = npt && tdp && (edx & SVM_FEAT_NP);
 	svm_caps.tsc_aux = boot_cpu_has(X86_FEATURE_RDTSCP) ||
 			   boot_cpu_has(X86_FEATURE_RDPID);
-	svm_ops.nr_msrs_to_save = SVM_NR_MSRS_TO_SAVE - !svm_caps.tsc_aux;
+	svm_ops.nr_msrs_to_save = SKIFF_NR_MSRS_TO_SAVE - !svm_caps.tsc_aux;
 	svm_ops.mmu_kind = svm_caps.npt ? MMU_KIND_NPT : MMU_KIND_SHADOW;
 	if (svm_caps.max_asid < 1) {
 		pr_info("skiff: SVM offers no guest ASID\n");

@@ -45,7 +45,6 @@ struct svm_vcpu {
 	u64 cr0, cr3, cr4;
 	u64 *pae_root;		/* the PDPT of a guest not in long mode */
 	u64 pae_root_pa;
-	u64 retry_rip, retry_gpa;	/* the last unprotect-and-retry */
 	bool paging_stale;	/* svm_shadow_load() before the next entry */
 };
 
@@ -72,10 +71,12 @@ void svm_set_regs(struct skiff_vcpu *v, const struct kvm_regs *regs);
 void svm_get_sregs(struct skiff_vcpu *v, struct kvm_sregs *sregs);
 int svm_set_sregs(struct skiff_vcpu *v, const struct kvm_sregs *sregs);
 void svm_inject(struct skiff_vcpu *v, u8 vector, bool has_err, u32 err);
+void svm_get_insn_regs(struct skiff_vcpu *v, struct skiff_insn_regs *r);
+void svm_put_insn_regs(struct skiff_vcpu *v, const struct skiff_insn_regs *r,
+		       u32 len);
+void svm_inject_pf(struct skiff_vcpu *v, u64 addr, u32 err);
 
 /* msr.c: the vCPU's MSRs, for exits and KVM_GET/SET_MSRS. */
-#define SVM_NR_MSRS_TO_SAVE	12	/* the last, TSC_AUX, if the CPU has it */
-extern const u32 svm_msrs_to_save[SVM_NR_MSRS_TO_SAVE];
 int svm_get_msr(struct skiff_vcpu *v, u32 msr, u64 *val);
 int svm_set_msr(struct skiff_vcpu *v, u32 msr, u64 val);
 
@@ -84,8 +85,6 @@ int svm_handle_exit(struct skiff_vcpu *v);
 void svm_complete_io(struct skiff_vcpu *v);
 void svm_skip(struct skiff_vcpu *v, u32 len);
 int svm_gp(struct skiff_vcpu *v);
-int svm_emulation_failed(struct skiff_vcpu *v);
-int svm_mmio_exit(struct skiff_vcpu *v, u64 gpa, bool write);
 
 /* paging.c: control registers, and shadow paging (npt=0). */
 u64 svm_cr0(struct skiff_vcpu *v);

@@ -104,7 +104,7 @@ void svm_vmcb_init(struct skiff_vcpu *v)
 	svm_save_reset(&s->vmcb->save);
 	s->efer = 0;
 	s->last_cpu = -1;	/* a fresh ASID at the next entry */
-	s->retry_rip = ~0ULL;
+	skiff_pt_retry_reset(v);
 	memset(v->gprs, 0, sizeof(v->gprs));
 	if (svm_caps.npt) {
 		c->nested_ctl = SVM_NESTED_CTL_NP_ENABLE;
@@ -335,6 +335,37 @@ int svm_set_sregs(struct skiff_vcpu *v, const struct kvm_sregs *k)
 	s->cr3 = k->cr3;
 	s->cr4 = k->cr4;
 	return svm_shadow_load(v) ? -EINVAL : 0;
+}
+
+/* For the core's emulation (kmod/core/exit.c): RAX and RSP are the VMCB's. */
+void svm_get_insn_regs(struct skiff_vcpu *v, struct skiff_insn_regs *r)
+{
+	struct vmcb_save_area *sa = &to_svm(v)->vmcb->save;
+
+	memcpy(r->gprs, v->gprs, sizeof(r->gprs));
+	r->gprs[SKIFF_RAX] = sa->rax;
+	r->gprs[SKIFF_RSP] = sa->rsp;
+	r->rflags = sa->rflags;
+	r->rip = sa->rip;
+}
+
+/* No next_rip for a #PF exit: RIP moves by the decoded length. */
+void svm_put_insn_regs(struct skiff_vcpu *v, const struct skiff_insn_regs *r,
+		       u32 len)
+{
+	struct vmcb_save_area *sa = &to_svm(v)->vmcb->save;
+
+	memcpy(v->gprs, r->gprs, sizeof(v->gprs));
+	sa->rax = r->gprs[SKIFF_RAX];
+	sa->rsp = r->gprs[SKIFF_RSP];
+	sa->rflags = r->rflags;
+	sa->rip = r->rip + len;
+}
+
+void svm_inject_pf(struct skiff_vcpu *v, u64 addr, u32 err)
+{
+	to_svm(v)->vmcb->save.cr2 = addr;
+	svm_inject(v, X86_TRAP_PF, true, err);
 }
 
 /* svm_inject - deliver exception vector at the next entry. */

@@ -36,16 +36,6 @@ int vmx_gp(struct skiff_vcpu *v)
 	return 1;
 }
 
-int vmx_emulation_failed(struct skiff_vcpu *v)
-{
-	struct kvm_run *run = v->run;
-
-	run->exit_reason = KVM_EXIT_INTERNAL_ERROR;
-	run->internal.suberror = KVM_INTERNAL_ERROR_EMULATION;
-	run->internal.ndata = 0;
-	return 0;
-}
-
 /*
  * IN/OUT: one value of 1, 2 or 4 bytes, in the run page; the next
  * KVM_RUN completes it. The exit qualification decodes it (SDM table
@@ -59,7 +49,7 @@ static int vmx_exit_io(struct skiff_vcpu *v)
 	u64 q = x->exit_qual;
 
 	if (q & (BIT(4) | BIT(5)))
-		return vmx_emulation_failed(v);
+		return skiff_emulation_failed(v);
 	return vmx_pio(v, q >> 16, (q & 7) + 1, q & BIT(3), x->exit_len);
 }
 
@@ -279,48 +269,6 @@ static int vmx_exit_cr(struct skiff_vcpu *v)
 	return 1;
 }
 
-/* As svm_host_fault: memory a slot holds, but the creator's refused. */
-static bool vmx_host_fault(struct skiff_vcpu *v, u64 gpa, bool write)
-{
-	struct skiff_memslot *s;
-	bool r;
-
-	mutex_lock(&v->vm->lock);
-	s = skiff_memslot_of_gfn(v->vm, gpa >> PAGE_SHIFT);
-	r = s && !(write && (s->flags & KVM_MEM_READONLY));
-	mutex_unlock(&v->vm->lock);
-	return r;
-}
-
-/* The access size of the instruction at RIP, or 0 if not decoded. */
-static u32 vmx_access_size(struct skiff_vcpu *v)
-{
-	u8 buf[15];
-	int n, size;
-
-	mutex_lock(&v->vm->lock);
-	n = vmx_fetch(v, buf);
-	mutex_unlock(&v->vm->lock);
-	size = n ? skiff_decode_mem_size(buf, n, vmx_code_mode(v)) : -1;
-	return size > 0 ? size : 0;
-}
-
-/*
- * vmx_mmio_exit - an access the MMU would not map: no memory there
- * (KVM_EXIT_MMIO), or a write the creator's mapping refuses (-EFAULT).
- */
-int vmx_mmio_exit(struct skiff_vcpu *v, u64 gpa, bool write)
-{
-	if (vmx_host_fault(v, gpa, write))
-		return -EFAULT;
-	v->run->exit_reason = KVM_EXIT_MMIO;
-	v->run->mmio.phys_addr = gpa;
-	v->run->mmio.is_write = write;
-	v->run->mmio.len = vmx_access_size(v);
-	memset(v->run->mmio.data, 0, sizeof(v->run->mmio.data));
-	return 0;
-}
-
 /*
  * An EPT violation: the MMU maps the page, or it is MMIO. The
  * qualification (SDM table 28-7) says read (bit 0), write (1), fetch
@@ -348,7 +296,7 @@ static int vmx_exit_ept(struct skiff_vcpu *v)
 	case MMU_RET_RETRY:
 		return 1;
 	case MMU_RET_MMIO:
-		return vmx_mmio_exit(v, gpa, ec & PFERR_WRITE);
+		return skiff_mmio_exit(v, gpa, ec & PFERR_WRITE);
 	case MMU_RET_NOMEM:
 		return -ENOMEM;
 	default:

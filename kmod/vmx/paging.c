@@ -37,21 +37,7 @@ static void vmx_guest_paging(struct skiff_vcpu *v, struct mmu_paging *pg)
 {
 	struct vmx_vcpu *x = to_vmx(v);
 
-	memset(pg, 0, sizeof(*pg));
-	if (!(x->cr0 & X86_CR0_PG))
-		pg->mode = MMU_MODE_OFF;
-	else if (x->efer & EFER_LMA)
-		pg->mode = (x->cr4 & X86_CR4_LA57) ? MMU_MODE_LM5 : MMU_MODE_LM4;
-	else if (x->cr4 & X86_CR4_PAE)
-		pg->mode = MMU_MODE_PAE;
-	else
-		pg->mode = MMU_MODE_32;
-	pg->wp = x->cr0 & X86_CR0_WP;
-	pg->pse = x->cr4 & X86_CR4_PSE;
-	pg->nxe = x->efer & EFER_NX;
-	pg->smep = x->cr4 & X86_CR4_SMEP;
-	pg->smap = x->cr4 & X86_CR4_SMAP;
-	pg->cr3 = x->cr3;
+	skiff_guest_paging(pg, x->cr0, x->cr3, x->cr4, x->efer);
 }
 
 /* The code size of the guest's current code segment: 16, 32 or 64. */
@@ -76,28 +62,11 @@ int vmx_fetch(struct skiff_vcpu *v, u8 *buf)
 	struct vmx_vcpu *x = to_vmx(v);
 	u64 va = x->seg[VMX_CS].base + x->rip;
 	struct mmu_paging pg;
-	struct mmu_walk w;
-	int got = 0;
 
 	if (vmx_code_mode(v) != 64)
 		va = (u32)va;
 	vmx_guest_paging(v, &pg);
-	if (pg.mode == MMU_MODE_PAE && mmu_load_pdptes(v->vm->mmu, &pg))
-		return 0;
-	while (got < 15) {
-		u32 ec = PFERR_FETCH |
-			(VMX_AR_DPL(x->seg[VMX_SS].ar) == 3 ? PFERR_USER : 0);
-		u32 n = min_t(u32, 15 - got, PAGE_SIZE - offset_in_page(va));
-
-		if (mmu_walk_guest(v->vm->mmu, &pg, va, ec, &w, false))
-			break;
-		if (skiff_guest_read(v->vm, (w.gfn << PAGE_SHIFT) |
-				     offset_in_page(va), buf + got, n))
-			break;
-		got += n;
-		va += n;
-	}
-	return got;
+	return skiff_fetch(v, &pg, va, VMX_AR_DPL(x->seg[VMX_SS].ar) == 3, buf);
 }
 
 /*
@@ -174,7 +143,7 @@ static int vmx_vm86_deliver(struct skiff_vcpu *v)
 		r = vmx_rm_push(v, ip);
 	mutex_unlock(&v->vm->lock);
 	if (r)
-		return vmx_emulation_failed(v);
+		return skiff_emulation_failed(v);
 	x->rflags &= ~(X86_EFLAGS_IF | X86_EFLAGS_TF | X86_EFLAGS_AC);
 	x->seg[VMX_CS].sel = ent >> 16;
 	x->seg[VMX_CS].base = (ent >> 16) << 4;
@@ -221,84 +190,15 @@ int vmx_shadow_pre_run(struct skiff_vcpu *v)
 	return 1;
 }
 
-/*
- * A write to a guest page table the core write-protects: emulated when
- * the decoder knows the store, else the page is unprotected and the
- * guest retries it (KVM's reexecute_instruction). A retry at the same
- * RIP and address twice running means the write's own translation
- * re-shadows the page: that is an emulation failure, as on KVM.
- */
-static int vmx_pt_write(struct skiff_vcpu *v, u64 gpa)
-{
-	struct vmx_vcpu *x = to_vmx(v);
-	u64 old = 0, gprs[SKIFF_NR_GPRS], rflags = x->rflags;
-	struct skiff_store st;
-	u8 buf[15];
-	int n, r = -1;
-
-	memcpy(gprs, v->gprs, sizeof(gprs));
-	gprs[SKIFF_RSP] = x->rsp;
-	mutex_lock(&v->vm->lock);
-	n = vmx_fetch(v, buf);
-	skiff_guest_read(v->vm, gpa, &old, min_t(u64, 8,
-			 PAGE_SIZE - offset_in_page(gpa)));
-	if (n && !skiff_decode_store(buf, n, vmx_code_mode(v), old, gprs,
-				     &rflags, &st) &&
-	    offset_in_page(gpa) + st.size <= PAGE_SIZE)
-		r = mmu_emulate_write(v->vm->mmu, gpa, st.val, st.size);
-	if (r) {
-		if (x->retry_rip == x->rip && x->retry_gpa == gpa) {
-			mutex_unlock(&v->vm->lock);
-			return vmx_emulation_failed(v);
-		}
-		x->retry_rip = x->rip;
-		x->retry_gpa = gpa;
-		mmu_unprotect_gfn(v->vm->mmu, gpa >> PAGE_SHIFT);
-		mutex_unlock(&v->vm->lock);
-		return 1;
-	}
-	mutex_unlock(&v->vm->lock);
-	x->rsp = gprs[SKIFF_RSP];
-	memcpy(v->gprs, gprs, sizeof(gprs));
-	x->rflags = rflags;
-	x->exit_len = st.len;
-	vmx_skip(v);
-	return 1;
-}
-
 /* vmx_exit_pf - a #PF on the shadow tables (shadow paging only). */
 int vmx_exit_pf(struct skiff_vcpu *v)
 {
 	struct vmx_vcpu *x = to_vmx(v);
 	u32 ec = x->exit_intr_err;
-	u64 addr = x->exit_qual;
-	enum mmu_fault_ret r;
-	struct mmu_fault f;
 
 	if (x->rflags & X86_EFLAGS_AC)
 		ec |= PFERR_AC;
-	mutex_lock(&v->vm->lock);
-	r = mmu_page_fault(v->vm->mmu, addr, ec, &f);
-	mutex_unlock(&v->vm->lock);
-	if (r != MMU_RET_EMULATE)
-		x->retry_rip = ~0ULL;
-	switch (r) {
-	case MMU_RET_RETRY:
-		return 1;
-	case MMU_RET_INJECT:
-		/* A #PF that exits leaves CR2 alone: the guest's is set here. */
-		x->cr2 = addr;
-		vmx_inject(v, X86_TRAP_PF, true, f.error_code);
-		return 1;
-	case MMU_RET_EMULATE:
-		return vmx_pt_write(v, f.gpa);
-	case MMU_RET_MMIO:
-		return vmx_mmio_exit(v, f.gpa, ec & PFERR_WRITE);
-	case MMU_RET_NOMEM:
-		return -ENOMEM;
-	default:
-		return -EIO;
-	}
+	return skiff_shadow_pf(v, x->exit_qual, ec);
 }
 
 /*
@@ -411,7 +311,7 @@ static int vmx_vm86_grp7(struct skiff_vcpu *v, struct vmx_vm86_insn *in)
 	if (mem) {
 		gpa = vmx_vm86_mem(v, in);
 		if (gpa < 0)
-			return vmx_emulation_failed(v);
+			return skiff_emulation_failed(v);
 	} else {
 		in->i++;
 	}
@@ -422,7 +322,7 @@ static int vmx_vm86_grp7(struct skiff_vcpu *v, struct vmx_vm86_insn *in)
 		r = skiff_guest_read(v->vm, gpa, buf, op == 6 ? 2 : 6);
 		mutex_unlock(&v->vm->lock);
 		if (r)
-			return vmx_emulation_failed(v);
+			return skiff_emulation_failed(v);
 	}
 	if (op == 6) {
 		src = buf[0] | (buf[1] << 8);
@@ -475,11 +375,11 @@ static int vmx_vm86_gp(struct skiff_vcpu *v)
 	vmx_vm86_prefixes(&in);
 	i = in.i;
 	if (i >= n)
-		return vmx_emulation_failed(v);
+		return skiff_emulation_failed(v);
 	op = b[i];
 	/* The opcode's second byte, if it has one, must be there too. */
 	if ((op == 0x0f || (op >= 0xe4 && op <= 0xe7)) && i + 1 >= n)
-		return vmx_emulation_failed(v);
+		return skiff_emulation_failed(v);
 	size = (op & 1) ? (in.wide ? 4 : 2) : 1;
 	switch (op) {
 	case 0xe4 ... 0xe7:	/* IN/OUT with an immediate port */
@@ -491,7 +391,7 @@ static int vmx_vm86_gp(struct skiff_vcpu *v)
 		x->exit_len = i + 1;
 		return vmx_exit_hlt(v);
 	case 0x6c ... 0x6f:	/* INS, OUTS */
-		return vmx_emulation_failed(v);
+		return skiff_emulation_failed(v);
 	case 0x0f:
 		break;
 	default:
@@ -514,7 +414,7 @@ static int vmx_vm86_gp(struct skiff_vcpu *v)
 		break;
 	case 0x01:
 		if (i + 2 >= n)
-			return vmx_emulation_failed(v);
+			return skiff_emulation_failed(v);
 		in.i = i + 2;
 		r = vmx_vm86_grp7(v, &in);
 		if (r == -ENOENT)

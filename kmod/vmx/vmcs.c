@@ -201,7 +201,7 @@ void vmx_reset(struct skiff_vcpu *v)
 	x->interruptibility = 0;
 	x->inject = 0;
 	x->last_cpu = -1;
-	x->retry_rip = ~0ULL;
+	skiff_pt_retry_reset(v);
 	/* Callers may hold vm->lock: the core learns the mode at entry. */
 	x->paging_stale = true;
 	memset(v->gprs, 0, sizeof(v->gprs));
@@ -519,6 +519,37 @@ int vmx_set_sregs(struct skiff_vcpu *v, const struct kvm_sregs *k)
 	return 0;
 }
 
+/* For the core's emulation (kmod/core/exit.c): RSP is the VMCS's. */
+void vmx_get_insn_regs(struct skiff_vcpu *v, struct skiff_insn_regs *r)
+{
+	struct vmx_vcpu *x = to_vmx(v);
+
+	memcpy(r->gprs, v->gprs, sizeof(r->gprs));
+	r->gprs[SKIFF_RSP] = x->rsp;
+	r->rflags = x->rflags;
+	r->rip = x->rip;
+}
+
+void vmx_put_insn_regs(struct skiff_vcpu *v, const struct skiff_insn_regs *r,
+		       u32 len)
+{
+	struct vmx_vcpu *x = to_vmx(v);
+
+	memcpy(v->gprs, r->gprs, sizeof(v->gprs));
+	x->rsp = r->gprs[SKIFF_RSP];
+	x->rflags = r->rflags;
+	x->rip = r->rip;
+	x->exit_len = len;
+	vmx_skip(v);
+}
+
+/* A #PF that exits leaves CR2 alone: the guest's is set here. */
+void vmx_inject_pf(struct skiff_vcpu *v, u64 addr, u32 err)
+{
+	to_vmx(v)->cr2 = addr;
+	vmx_inject(v, X86_TRAP_PF, true, err);
+}
+
 /* vmx_inject - deliver exception vector at the next entry. */
 void vmx_inject(struct skiff_vcpu *v, u8 vector, bool has_err, u32 err)
 {
@@ -531,26 +562,6 @@ void vmx_inject(struct skiff_vcpu *v, u8 vector, bool has_err, u32 err)
 		(has_err ? INTR_INFO_DELIVER_CODE_MASK : 0);
 	x->inject_err = err;
 	x->inject_len = 0;
-}
-
-/* What KVM_GET_MSR_INDEX_LIST offers: all of these save and restore. */
-const u32 vmx_msrs_to_save[VMX_NR_MSRS_TO_SAVE] = {
-	MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP,
-	MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SYSCALL_MASK, MSR_KERNEL_GS_BASE,
-	MSR_IA32_TSC, MSR_IA32_CR_PAT, MSR_EFER, MSR_TSC_AUX,
-};
-
-static bool pat_valid(u64 pat)
-{
-	int i;
-
-	for (i = 0; i < 8; i++) {
-		u8 t = pat >> (8 * i);
-
-		if (t > 7 || t == 2 || t == 3)
-			return false;
-	}
-	return true;
 }
 
 static u64 *vmx_msr_field(struct vmx_vcpu *x, u32 msr)
@@ -656,7 +667,7 @@ int vmx_set_msr(struct skiff_vcpu *v, u32 msr, u64 val)
 		v->tsc_offset = val - rdtsc();
 		return 0;
 	case MSR_IA32_CR_PAT:
-		if (!pat_valid(val))
+		if (!skiff_pat_valid(val))
 			return -1;
 		x->pat = val;
 		return 0;

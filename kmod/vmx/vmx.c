@@ -317,9 +317,13 @@ static struct skiff_arch_ops vmx_ops = {
 	.set_sregs = vmx_set_sregs,
 	.get_msr = vmx_get_msr,
 	.set_msr = vmx_set_msr,
-	.msrs_to_save = vmx_msrs_to_save,
-	.nr_msrs_to_save = VMX_NR_MSRS_TO_SAVE,
+	.nr_msrs_to_save = SKIFF_NR_MSRS_TO_SAVE,
 	.mmu_kind = MMU_KIND_EPT,
+	.fetch = vmx_fetch,
+	.code_mode = vmx_code_mode,
+	.get_insn_regs = vmx_get_insn_regs,
+	.put_insn_regs = vmx_put_insn_regs,
+	.inject_pf = vmx_inject_pf,
 };
 
 /*
@@ -355,7 +359,7 @@ const struct skiff_arch_ops *skiff_vmx_init(bool tdp)
 		return ERR_PTR(r);
 	vmx_caps.tsc_aux = boot_cpu_has(X86_FEATURE_RDTSCP) ||
 			   boot_cpu_has(X86_FEATURE_RDPID);
-	vmx_ops.nr_msrs_to_save = VMX_NR_MSRS_TO_SAVE - !vmx_caps.tsc_aux;
+	vmx_ops.nr_msrs_to_save = SKIFF_NR_MSRS_TO_SAVE - !vmx_caps.tsc_aux;
 	vmx_ops.mmu_kind = vmx_caps.ept ? MMU_KIND_EPT : MMU_KIND_SHADOW;
 	r = vmx_maps_init();
 	if (!r)

@@ -87,7 +87,6 @@ struct vmx_vcpu {
 	u64 hw_cr3;
 	u64 *pae_root;
 	u64 pae_root_pa;
-	u64 retry_rip, retry_gpa;	/* the last unprotect-and-retry */
 	bool paging_stale;	/* vmx_shadow_load() before the next entry */
 	u16 vm86_sel[6];	/* selectors written for virtual-8086 mode */
 	u32 interruptibility;
@@ -126,13 +125,15 @@ void vmx_set_regs(struct skiff_vcpu *v, const struct kvm_regs *regs);
 void vmx_get_sregs(struct skiff_vcpu *v, struct kvm_sregs *sregs);
 int vmx_set_sregs(struct skiff_vcpu *v, const struct kvm_sregs *sregs);
 void vmx_inject(struct skiff_vcpu *v, u8 vector, bool has_err, u32 err);
+void vmx_get_insn_regs(struct skiff_vcpu *v, struct skiff_insn_regs *r);
+void vmx_put_insn_regs(struct skiff_vcpu *v, const struct skiff_insn_regs *r,
+		       u32 len);
+void vmx_inject_pf(struct skiff_vcpu *v, u64 addr, u32 err);
 u64 vmx_hw_cr0(u64 cr0);
 u64 vmx_hw_cr4(u64 cr4);
 bool vmx_cr4_valid(u64 cr4);
 int vmx_get_msr(struct skiff_vcpu *v, u32 msr, u64 *val);
 int vmx_set_msr(struct skiff_vcpu *v, u32 msr, u64 val);
-#define VMX_NR_MSRS_TO_SAVE	12	/* the last, TSC_AUX, if the CPU has it */
-extern const u32 vmx_msrs_to_save[VMX_NR_MSRS_TO_SAVE];
 
 u64 vmx_cr0_mask(void);
 int vmx_set_efer(struct skiff_vcpu *v, u64 val);
@@ -165,8 +166,6 @@ int vmx_exit_hlt(struct skiff_vcpu *v);
 int vmx_mov_cr(struct skiff_vcpu *v, u8 cr, bool write, u64 *gpr);
 int vmx_lmsw(struct skiff_vcpu *v, u16 src);
 int vmx_gp(struct skiff_vcpu *v);
-int vmx_emulation_failed(struct skiff_vcpu *v);
-int vmx_mmio_exit(struct skiff_vcpu *v, u64 gpa, bool write);
 
 /* vmenter.S: load the guest's GPRs, VMLAUNCH, store them back. */
 int skiff_vmx_enter(u64 *gprs);
