@@ -264,6 +264,18 @@ void vmx_cpu_run(struct skiff_vcpu *v)
 		if (gs || *vmx_switched_val(x, i) != host_msr[i])
 			wrmsrl(vmx_switched_msrs[i], host_msr[i]);
 	}
+	/*
+	 * The exit also set TR's limit to 0x67 and GDTR's to 0xffff. 0x67
+	 * covers the TSS but not its I/O bitmap, so a task using ioperm()
+	 * would #GP on every port it was granted. As KVM's
+	 * vmx_prepare_switch_to_host: invalidate_tss_limit() reloads TR
+	 * now if this task has an I/O bitmap, else marks the limit stale
+	 * so that the next switch to such a task reloads it (the kernel's
+	 * own lazy scheme, exported for this); load_fixmap_gdt() puts the
+	 * GDT's limit back, so no selector past the GDT reads beyond it.
+	 */
+	invalidate_tss_limit();
+	load_fixmap_gdt(cpu);
 
 	if (!x->vmfail)
 		vmx_vmcs_read(v);
