@@ -60,7 +60,9 @@ long skiff_get_dirty_log(struct skiff_vm *vm, void __user *argp)
 	if (copy_from_user(&log, argp, sizeof(log)))
 		return -EFAULT;
 	mutex_lock(&vm->lock);
+	skiff_vm_mmu_begin(vm);
 	r = get_log_locked(vm, &log);
+	skiff_vm_mmu_end(vm);
 	mutex_unlock(&vm->lock);
 	return r;
 }
@@ -107,7 +109,9 @@ long skiff_clear_dirty_log(struct skiff_vm *vm, void __user *argp)
 	if (copy_from_user(&log, argp, sizeof(log)))
 		return -EFAULT;
 	mutex_lock(&vm->lock);
+	skiff_vm_mmu_begin(vm);
 	r = vm->manual_protect ? clear_log_locked(vm, &log) : -EINVAL;
+	skiff_vm_mmu_end(vm);
 	mutex_unlock(&vm->lock);
 	return r;
 }

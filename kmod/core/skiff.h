@@ -59,6 +59,13 @@ struct skiff_vm {
 	u64 pinned_pages;		/* charged to the creator's locked_vm */
 	struct mmu *mmu;		/* guest memory as the hardware sees it */
 	bool mmu_flush;			/* the MMU dropped mappings: flush TLB */
+	/*
+	 * Odd while a thread other than the vCPU's changes the MMU (a
+	 * memslot, the dirty log), bumped again when it is done; an entry
+	 * runs only on an MMU no such change touched since the vCPU took
+	 * its root (vcpu_run.c).
+	 */
+	unsigned long mmu_seq;
 	bool manual_protect;		/* MANUAL_DIRTY_LOG_PROTECT2 enabled */
 	struct skiff_vcpu *vcpu;	/* one per VM for now */
 	bool vcpu_made;			/* ids are never reused, as KVM */
@@ -92,6 +99,9 @@ struct skiff_vcpu {
 	u64 tsc_offset;
 	struct preempt_notifier pn;	/* vcpu_put when KVM_RUN is preempted */
 	u64 retry_rip, retry_gpa;	/* the last unprotect-and-retry (exit.c) */
+	unsigned long mmu_seq;		/* vm->mmu_seq when the root was taken */
+	bool in_guest;			/* between the entry check and the exit */
+	int guest_cpu;			/* where, while in_guest */
 	void *arch;			/* the vendor's state (kmod/svm, kmod/vmx) */
 };
 
@@ -182,6 +192,12 @@ void skiff_vcpu_run_init(void);
 void skiff_vcpu_run_exit(void);
 void skiff_vcpu_run_setup(struct skiff_vcpu *v);
 void skiff_guest_fpu_load(void);
+bool skiff_guest_enter(struct skiff_vcpu *v);
+void skiff_guest_exit(struct skiff_vcpu *v);
+void skiff_vm_mmu_begin(struct skiff_vm *vm);
+void skiff_vm_mmu_end(struct skiff_vm *vm);
+u64 skiff_shadow_root(struct skiff_vcpu *v, bool long_mode, u64 *pae_root,
+		      u64 pae_root_pa);
 
 /* cpuid.c: the CPUID the guest sees. */
 int skiff_get_supported_cpuid(struct kvm_cpuid2 __user *uc);

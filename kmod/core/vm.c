@@ -45,7 +45,9 @@ static long skiff_vm_set_memory(struct skiff_vm *vm, void __user *argp)
 	if (copy_from_user(&mem, argp, sizeof(mem)))
 		return -EFAULT;
 	mutex_lock(&vm->lock);
+	skiff_vm_mmu_begin(vm);
 	r = skiff_memslot_set(vm, &mem);
+	skiff_vm_mmu_end(vm);
 	mutex_unlock(&vm->lock);
 	return r;
 }

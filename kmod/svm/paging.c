@@ -139,31 +139,20 @@ int svm_shadow_load(struct skiff_vcpu *v)
 /*
  * svm_shadow_pre_run - the root for this entry: the core's 4-level
  * root for a long-mode guest, else a PDPT of its first four entries
- * (legacy PAE mode; PDPTEs carry P only, the rest is reserved there).
+ * (legacy PAE mode), from skiff_shadow_root.
  */
 int svm_shadow_pre_run(struct skiff_vcpu *v)
 {
 	struct svm_vcpu *s = to_svm(v);
-	u64 root, *p4, *p3;
-	int i;
+	u64 cr3;
 
 	if (s->paging_stale && svm_shadow_load(v))
 		return -EINVAL;
-	mutex_lock(&v->vm->lock);
-	root = mmu_root_hpa(v->vm->mmu);
-	mutex_unlock(&v->vm->lock);
-	if (!root)
+	cr3 = skiff_shadow_root(v, s->efer & EFER_LMA, s->pae_root,
+				s->pae_root_pa);
+	if (!cr3)
 		return -ENOMEM;
-	if (s->efer & EFER_LMA) {
-		s->vmcb->save.cr3 = root;
-		return 0;
-	}
-	p4 = __va(root);
-	p3 = (p4[0] & _PAGE_PRESENT) ? __va(p4[0] & PTE_PFN_MASK) : NULL;
-	for (i = 0; i < 4; i++)
-		s->pae_root[i] = p3 && (p3[i] & _PAGE_PRESENT) ?
-			(p3[i] & PTE_PFN_MASK) | _PAGE_PRESENT : 0;
-	s->vmcb->save.cr3 = s->pae_root_pa;
+	s->vmcb->save.cr3 = cr3;
 	return 0;
 }
 

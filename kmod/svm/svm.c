@@ -145,8 +145,15 @@ static int svm_run(struct skiff_vcpu *v)
 	preempt_disable();
 	svm_cpu_pre_run(v);
 	local_irq_disable();
+	if (!skiff_guest_enter(v)) {
+		/* The MMU changed under us: take the root again. */
+		local_irq_enable();
+		preempt_enable();
+		return 1;
+	}
 	skiff_guest_fpu_load();
 	svm_cpu_run(v);
+	skiff_guest_exit(v);
 	local_irq_enable();
 	preempt_enable();
 	return svm_handle_exit(v);

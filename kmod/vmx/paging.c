@@ -156,14 +156,13 @@ static int vmx_vm86_deliver(struct skiff_vcpu *v)
  * vmx_shadow_pre_run - before an entry with shadow paging: the paging
  * mode if it changed, a vm86 event delivered, and the root: the
  * core's 4-level root for a long-mode guest, else a PDPT of its first
- * four entries (PDPTEs carry P only: the rest is reserved there).
+ * four entries (skiff_shadow_root).
  * Returns 1 to enter, 0 for userspace, or -errno.
  */
 int vmx_shadow_pre_run(struct skiff_vcpu *v)
 {
 	struct vmx_vcpu *x = to_vmx(v);
-	u64 root, *p4, *p3;
-	int i, r;
+	int r;
 
 	if (x->paging_stale && vmx_shadow_load(v))
 		return -EINVAL;
@@ -172,22 +171,9 @@ int vmx_shadow_pre_run(struct skiff_vcpu *v)
 		if (r <= 0)
 			return r;
 	}
-	mutex_lock(&v->vm->lock);
-	root = mmu_root_hpa(v->vm->mmu);
-	mutex_unlock(&v->vm->lock);
-	if (!root)
-		return -ENOMEM;
-	if (x->efer & EFER_LMA) {
-		x->hw_cr3 = root;
-		return 1;
-	}
-	p4 = __va(root);
-	p3 = (p4[0] & _PAGE_PRESENT) ? __va(p4[0] & PTE_PFN_MASK) : NULL;
-	for (i = 0; i < 4; i++)
-		x->pae_root[i] = p3 && (p3[i] & _PAGE_PRESENT) ?
-			(p3[i] & PTE_PFN_MASK) | _PAGE_PRESENT : 0;
-	x->hw_cr3 = x->pae_root_pa;
-	return 1;
+	x->hw_cr3 = skiff_shadow_root(v, x->efer & EFER_LMA, x->pae_root,
+				      x->pae_root_pa);
+	return x->hw_cr3 ? 1 : -ENOMEM;
 }
 
 /* vmx_exit_pf - a #PF on the shadow tables (shadow paging only). */

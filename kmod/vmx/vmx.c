@@ -298,8 +298,15 @@ static int vmx_run(struct skiff_vcpu *v)
 	vmx_load_pdptrs(v);
 	preempt_disable();
 	local_irq_disable();
+	if (!skiff_guest_enter(v)) {
+		/* The MMU changed under us: take the root again. */
+		local_irq_enable();
+		preempt_enable();
+		return 1;
+	}
 	skiff_guest_fpu_load();
 	vmx_cpu_run(v);
+	skiff_guest_exit(v);
 	local_irq_enable();
 	preempt_enable();
 	return vmx_handle_exit(v);
