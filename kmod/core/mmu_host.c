@@ -229,6 +229,22 @@ static void skiff_flush_tlb(void *ctx)
 	vm->mmu_flush = true;
 }
 
+/*
+ * One address of the guest's, from its INVLPG (VMX flushes just that
+ * where it can, SVM the ASID). Only the vCPU's thread asks, and an
+ * entry follows each INVLPG, so one address is pending at a time; a
+ * second, different one makes it a whole flush.
+ */
+static void skiff_flush_tlb_gva(void *ctx, u64 va)
+{
+	struct skiff_vm *vm = ctx;
+
+	if (vm->flush_gva_pending && vm->flush_gva != va)
+		vm->mmu_flush = true;
+	vm->flush_gva = va;
+	vm->flush_gva_pending = true;
+}
+
 static void skiff_yield(void *ctx)
 {
 	cond_resched();
@@ -244,6 +260,7 @@ static const struct mmu_host_ops skiff_mmu_ops = {
 	.write_guest = skiff_write_guest,
 	.cmpxchg_guest = skiff_cmpxchg_guest,
 	.flush_tlb = skiff_flush_tlb,
+	.flush_tlb_gva = skiff_flush_tlb_gva,
 	.yield = skiff_yield,
 };
 

@@ -59,6 +59,8 @@ struct skiff_vm {
 	u64 pinned_pages;		/* charged to the creator's locked_vm */
 	struct mmu *mmu;		/* guest memory as the hardware sees it */
 	bool mmu_flush;			/* the MMU dropped mappings: flush TLB */
+	bool flush_gva_pending;		/* flush flush_gva (mmu_host.c) */
+	u64 flush_gva;
 	/*
 	 * Odd while a thread other than the vCPU's changes the MMU (a
 	 * memslot, the dirty log), bumped again when it is done; an entry

@@ -144,7 +144,16 @@ void mmu_invlpg(struct mmu *mmu, u64 va)
 	if (!is_shadow(mmu))
 		return;
 	unsync_invlpg(mmu, va);
-	/* The guest's INVLPG must also reach the hardware TLB. */
+	/*
+	 * The guest's INVLPG must also reach the hardware TLB: va alone
+	 * where the host can, unless the sync changed a present spte,
+	 * which other addresses may reach through a shared table (KVM's
+	 * FNAME(invlpg) flushes every address then too).
+	 */
+	if (!mmu->need_flush && mmu->ops->flush_tlb_gva) {
+		mmu->ops->flush_tlb_gva(mmu->ctx, va);
+		return;
+	}
 	mmu->need_flush = true;
 	mmu_flush_if_needed(mmu);
 }

@@ -89,6 +89,8 @@ struct mmu_host_ops {
 	/* 0: swapped, 1: memory did not hold old, <0: no memory there */
 	int (*cmpxchg_guest)(void *ctx, u64 gpa, u64 old, u64 new, u32 len);
 	void (*flush_tlb)(void *ctx);
+	/* Optional: flush one linear address of the guest's (INVLPG). */
+	void (*flush_tlb_gva)(void *ctx, u64 va);
 	void (*yield)(void *ctx);
 };
 

@@ -136,8 +136,10 @@ void svm_cpu_pre_run(struct skiff_vcpu *v)
 		s->asid_gen = sd->asid_gen;
 		s->last_cpu = cpu;
 	}
-	if (v->vm->mmu_flush) {
+	/* SVM flushes no single address of an ASID here: all of it. */
+	if (v->vm->mmu_flush || v->vm->flush_gva_pending) {
 		v->vm->mmu_flush = false;
+		v->vm->flush_gva_pending = false;
 		svm_tlb_flush(s->vmcb, svm_caps.flush_by_asid ?
 			      TLB_CONTROL_FLUSH_ASID :
 			      TLB_CONTROL_FLUSH_ALL_ASID);

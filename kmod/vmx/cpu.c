@@ -111,6 +111,28 @@ static void vmx_flush(struct vmx_vcpu *x, u64 eptp)
 		     : "cc", "memory");
 }
 
+/*
+ * vmx_flush_gva - after the guest's INVLPG with shadow paging: only
+ * that address of our VPID (INVVPID's individual-address type), as
+ * KVM's vpid_sync_vcpu_addr, where IA32_VMX_EPT_VPID_CAP offers it;
+ * else all of our VPID. The type fails on a non-canonical address, so
+ * that also takes the whole VPID (a 64-bit guest's INVLPG of one is
+ * #GP before it exits, but the check is cheap).
+ */
+static void vmx_flush_gva(struct vmx_vcpu *x, u64 va)
+{
+	struct invvpid_desc p = { x->vpid, va };
+	unsigned long type = VMX_VPID_EXTENT_INDIVIDUAL_ADDR;
+
+	if (!(vmx_caps.ept_vpid & (VMX_VPID_EXTENT_INDIVIDUAL_ADDR_BIT << 32)) ||
+	    (s64)(va << 16) >> 16 != va) {
+		vmx_flush(x, 0);
+		return;
+	}
+	asm volatile("invvpid %[d], %[t]" :: [d] "m" (p), [t] "r" (type)
+		     : "cc", "memory");
+}
+
 /* The base of the TSS that TR names, from its 16-byte GDT descriptor. */
 static unsigned long vmx_host_tr_base(unsigned long gdt)
 {
@@ -220,8 +242,12 @@ void vmx_cpu_run(struct skiff_vcpu *v)
 	}
 	if (x->last_cpu != cpu || v->vm->mmu_flush || !x->vpid) {
 		v->vm->mmu_flush = false;
+		v->vm->flush_gva_pending = false;
 		x->last_cpu = cpu;
 		vmx_flush(x, eptp);
+	} else if (v->vm->flush_gva_pending) {
+		v->vm->flush_gva_pending = false;
+		vmx_flush_gva(x, v->vm->flush_gva);
 	}
 
 	savesegment(ds, ds);
