@@ -21,7 +21,7 @@
  * the last, and each flush the MMU asked for, does INVVPID and INVEPT
  * of our context (INVVPID alone with shadow paging: the MMU asks for
  * it when sptes lose rights, and at the guest's CR3 loads and INVLPGs,
- * which exit then).
+ * which exit then; an INVLPG's address alone where the CPU can).
  */
 #include <linux/mm.h>
 #include <linux/moduleparam.h>
