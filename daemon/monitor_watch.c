@@ -296,8 +296,7 @@ static void ready_refreshed(struct vm *vm, json_t *info, void *arg)
 	    json_integer_value(origin) > 0)
 		console_rebase(vm->d, vm, json_integer_value(origin));
 	vm_set_state(vm->d, vm, monitor_info_state(info));
-	if (vm->console.fd >= 0)
-		console_pump(vm->d, vm);
+	console_pump(vm->d, vm);
 }
 
 static void ready_cb(evutil_socket_t fd, short what, void *arg)
