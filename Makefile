@@ -12,7 +12,8 @@
 #   make check-lab    the Bats suites that need a VM device, in the lab
 #   make check-mmu    MMU core property and directed tests
 #   make check-kmod   skiff.ko: style, the raw-ioctl suites in the lab
-#   make check-vmx    skiff.ko on Intel VMX (EPT, shadow) under Bochs
+#   make check-vmx    skiff.ko on Intel VMX (EPT, shadow) under Bochs: all
+#   make check-vmx-subset  the part of check-vmx that make check runs
 #   make check-kmod-guests  the guest and hostile Bats suites on /dev/skiff
 #   make bench        benchmarks (bench/), never part of check
 #   make bench-kmod   skiff.ko beside kvm_amd, in the lab (bench/kmod/)
@@ -82,7 +83,7 @@ check: deps
 	@$(MAKE) --no-print-directory build-all
 	@# Every suite runs even when an earlier one fails; check fails if any did.
 	@place=$$($(TOP)/scripts/vm-place) || exit 1; \
-	rc=0; for suite in check-unit check-mmu check-fuzz check-kmod check-vmx check-kmod-guests \
+	rc=0; for suite in check-unit check-mmu check-fuzz check-kmod check-vmx-subset check-kmod-guests \
 		check-bats-host check-bats-$$place; do \
 		t0=$$(date +%s%N); \
 		$(MAKE) --no-print-directory $$suite || { rc=1; \

@@ -299,7 +299,7 @@ block: bounds ok"
 	require_guest fpu
 	run_monitor_split --mem=4 "$SKIFF_GUESTS/fpu.hvt"
 	case $(kvm_backend) in
-	kvm_amd | kvm_intel | skiff_svm)
+	kvm_amd | kvm_intel | skiff_svm | skiff_vmx)
 		assert_success
 		assert_output "fpu: start
 fpu: mxcsr=0x1f80 sum=19"

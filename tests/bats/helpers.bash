@@ -32,12 +32,18 @@ require_kvm() {
 }
 
 # kvm_backend: which module provides the device under test (kvm_amd,
-# kvm_intel, kvm_pvm, or skiff_svm when SKIFF_KVM is skiff.ko's
-# /dev/skiff), for the few tests whose expected outcome depends on it.
+# kvm_intel, kvm_pvm, or skiff_svm or skiff_vmx when SKIFF_KVM is
+# skiff.ko's /dev/skiff: the module picks its backend by the CPU's
+# vendor, VMX on Intel), for the few tests whose expected outcome
+# depends on it.
 kvm_backend() {
 	local m
 	if [ "${SKIFF_KVM:-}" = /dev/skiff ]; then
-		echo skiff_svm
+		if grep -q '^vendor_id.*GenuineIntel' /proc/cpuinfo; then
+			echo skiff_vmx
+		else
+			echo skiff_svm
+		fi
 		return 0
 	fi
 	for m in kvm_pvm kvm_amd kvm_intel; do
