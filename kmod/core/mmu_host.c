@@ -136,7 +136,8 @@ static int skiff_gfn_to_pfn(void *ctx, u64 gfn, struct mmu_pfn *pfn)
 		return -1;
 	pfn->hfn = page_to_pfn(page);
 	pfn->slot = s->id;
-	pfn->max_level = skiff_large_level(s, gfn);
+	pfn->max_level = min_t(int, skiff_large_level(s, gfn),
+			       skiff_arch->max_level);
 	pfn->writable = skiff_guest_may_write(ctx, s, gfn, &pfn->max_level);
 	return 0;
 }

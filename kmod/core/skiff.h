@@ -138,6 +138,12 @@ struct skiff_arch_ops {
 	u32 nr_msrs_to_save;		/* of skiff_msrs_to_save */
 	enum mmu_kind mmu_kind;
 	/*
+	 * The largest mapping mmu_kind's tables may hold: 2 (2 MiB), or 1
+	 * where the CPU's EPT takes no 2 MiB pages. Never 1 GiB: slots are
+	 * pinned as 4K pages, whose 2 MiB runs are found, not 1 GiB ones.
+	 */
+	u8 max_level;
+	/*
 	 * For the exits the core handles (exit.c): up to 15 instruction
 	 * bytes at CS:RIP through the guest's tables (under vm->lock), the
 	 * code segment's size (16, 32 or 64), the registers, which

@@ -173,6 +173,8 @@ static struct skiff_arch_ops svm_ops = {
 	.set_msr = svm_set_msr,
 	.nr_msrs_to_save = SKIFF_NR_MSRS_TO_SAVE,
 	.mmu_kind = MMU_KIND_NPT,
+	/* NPT's tables are the host's long-mode ones: 2 MiB always. */
+	.max_level = 2,
 	.fetch = svm_fetch,
 	.code_mode = svm_code_mode,
 	.get_insn_regs = svm_get_insn_regs,

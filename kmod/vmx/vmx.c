@@ -326,6 +326,7 @@ static struct skiff_arch_ops vmx_ops = {
 	.set_msr = vmx_set_msr,
 	.nr_msrs_to_save = SKIFF_NR_MSRS_TO_SAVE,
 	.mmu_kind = MMU_KIND_EPT,
+	.max_level = 2,
 	.fetch = vmx_fetch,
 	.code_mode = vmx_code_mode,
 	.get_insn_regs = vmx_get_insn_regs,
@@ -368,6 +369,9 @@ const struct skiff_arch_ops *skiff_vmx_init(bool tdp)
 			   boot_cpu_has(X86_FEATURE_RDPID);
 	vmx_ops.nr_msrs_to_save = SKIFF_NR_MSRS_TO_SAVE - !vmx_caps.tsc_aux;
 	vmx_ops.mmu_kind = vmx_caps.ept ? MMU_KIND_EPT : MMU_KIND_SHADOW;
+	/* A 2 MiB EPT entry is a misconfiguration where the CPU lacks it. */
+	if (vmx_caps.ept && !(vmx_caps.ept_vpid & VMX_EPT_2MB_PAGE_BIT))
+		vmx_ops.max_level = 1;
 	r = vmx_maps_init();
 	if (!r)
 		r = vmx_cpu_init();
