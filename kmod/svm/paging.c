@@ -20,6 +20,7 @@
  */
 #include <linux/mm.h>
 #include <linux/mutex.h>
+#include <asm/cpufeature.h>
 #include <asm/processor-flags.h>
 #include <asm/traps.h>
 
@@ -48,9 +49,24 @@ u64 svm_cr4(struct skiff_vcpu *v)
 	return svm_caps.npt ? to_svm(v)->vmcb->save.cr4 : to_svm(v)->cr4;
 }
 
+/*
+ * svm_cr4_valid - a CR4 the guest may hold: CR4_GUEST, less the bits
+ * this CPU lacks. VMRUN refuses a CR4 with a bit the CPU does not have
+ * (VMEXIT_INVALID), so such a CR4 is EINVAL at KVM_SET_SREGS (and #GP
+ * for the guest's own write), not a failed entry later; as VMX's check
+ * against IA32_VMX_CR4_FIXED1.
+ */
 bool svm_cr4_valid(u64 cr4)
 {
-	return !(cr4 & ~CR4_GUEST);
+	u64 ok = CR4_GUEST;
+
+	if (!boot_cpu_has(X86_FEATURE_FSGSBASE))
+		ok &= ~X86_CR4_FSGSBASE;
+	if (!boot_cpu_has(X86_FEATURE_SMEP))
+		ok &= ~X86_CR4_SMEP;
+	if (!boot_cpu_has(X86_FEATURE_SMAP))
+		ok &= ~X86_CR4_SMAP;
+	return !(cr4 & ~ok);
 }
 
 /* svm_guest_paging - the guest's paging state, as the MMU core wants it. */

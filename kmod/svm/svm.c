@@ -142,6 +142,15 @@ static int svm_run(struct skiff_vcpu *v)
 		if (r)
 			return r;
 	}
+	/*
+	 * Host interrupts must end the guest whatever its EFLAGS.IF: with
+	 * V_INTR_MASKING clear, a guest spinning with IF=0 would hold the
+	 * CPU for good. Set at every entry, not only in svm_vmcb_init:
+	 * QEMU's TCG writes its own int_ctl (0) over ours when it refuses
+	 * a VMRUN before loading the VMCB's (a CR4 bit its CPU lacks, say),
+	 * and the next entry then froze the lab (docs/testing.md).
+	 */
+	s->vmcb->control.int_ctl |= V_INTR_MASKING_MASK;
 	preempt_disable();
 	svm_cpu_pre_run(v);
 	local_irq_disable();
